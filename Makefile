@@ -1,0 +1,50 @@
+# closedloop: `make run` runs one night end to end; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ENV := set -a && source .local/env.sh && set +a
+NIGHT_END ?= $(shell date -u +%F)
+
+.PHONY: install dbt-parse up down run test lint airflow clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# cosmos renders the DAG from dbt's manifest, so parsing the DAG never runs dbt.
+dbt-parse: install
+	cd dbt_project && DBT_SEND_ANONYMOUS_USAGE_STATS=False ../$(BIN)/dbt parse --profiles-dir . --quiet
+
+up: install
+	$(BIN)/python -m include.devstack up
+
+down:
+	$(BIN)/python -m include.devstack down
+
+# One nightly run for yesterday: with a data-interval timetable, a run triggered for today's
+# midnight covers the night that just ended.
+run: up dbt-parse
+	$(ENV) && $(BIN)/airflow db migrate > .local/airflow-migrate.log 2>&1
+	$(ENV) && $(BIN)/airflow dags test closed_loop_nightly $(NIGHT_END) > .local/last-run.log 2>&1 \
+		|| (tail -n 60 .local/last-run.log; echo "the run failed; full log in .local/last-run.log"; exit 1)
+	$(ENV) && $(BIN)/python -m closedloop.summary
+
+test: install dbt-parse
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+# The Airflow UI (standalone: API server, scheduler, DAG processor, triggerer) on :8080.
+airflow: up dbt-parse
+	$(ENV) && $(BIN)/airflow standalone
+
+clean: down
+	rm -rf .local dbt_project/target dbt_project/logs

@@ -1,0 +1,23 @@
+-- Identity stitching: every visitor id (device) that ever carried a contact's userId belongs to
+-- that contact. The site sets userId to the email from the form fill (or to the CRM id).
+with
+
+visits as (
+
+    select visitor_id, user_id from {{ ref('stg_matomo__visits') }} where user_id is not null
+
+),
+
+contacts as (
+
+    select contact_id, email from {{ ref('stg_hubspot__contacts') }}
+
+)
+
+select distinct
+    contacts.contact_id,
+    visits.visitor_id
+from visits
+inner join contacts
+    on lower(visits.user_id) = contacts.email
+    or visits.user_id = contacts.contact_id

@@ -1,0 +1,40 @@
+-- Every visit with the marketing channel it counts under, from the editable channel_mapping seed:
+-- an exact (referrer type, medium) row wins over the referrer type's `*` row.
+with
+
+visits as (
+
+    select * from {{ ref('stg_matomo__visits') }}
+
+),
+
+mapping as (
+
+    select * from {{ ref('channel_mapping') }}
+
+),
+
+candidates as (
+
+    select
+        visits.visit_id,
+        mapping.channel,
+        row_number() over (
+            partition by visits.visit_id
+            order by case when mapping.campaign_medium = '*' then 1 else 0 end
+        ) as preference
+    from visits
+    inner join mapping
+        on visits.referrer_type = mapping.referrer_type
+        and (mapping.campaign_medium = coalesce(visits.campaign_medium, '')
+             or mapping.campaign_medium = '*')
+
+)
+
+select
+    visits.*,
+    coalesce(candidates.channel, 'other') as channel
+from visits
+left join candidates
+    on visits.visit_id = candidates.visit_id
+    and candidates.preference = 1

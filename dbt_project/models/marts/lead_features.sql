@@ -1,0 +1,85 @@
+-- One row per contact with what the lead score learns from and whether the lead is still open
+-- (no associated deal closed, won or lost). Known outcomes train the score; open leads get scored.
+with
+
+contacts as (
+
+    select * from {{ ref('stg_hubspot__contacts') }} where not is_archived
+
+),
+
+companies as (
+
+    select * from {{ ref('stg_hubspot__companies') }}
+
+),
+
+touches as (
+
+    select * from {{ ref('int_contact_touches') }}
+
+),
+
+first_touches as (
+
+    select contact_id, channel, touch_count from touches where touch_number = 1
+
+),
+
+last_touches as (
+
+    select contact_id, channel
+    from touches
+    where touch_number = touch_count
+
+),
+
+intent as (
+
+    -- Pageviews of pricing and demo pages on any of the contact's devices, at any time.
+    select
+        stitched.contact_id,
+        count(*) filter (
+            where action ->> 'url' like '%/pricing%' or action ->> 'url' like '%/demo%'
+        ) as intent_pageviews
+    from {{ ref('int_visitors_stitched') }} as stitched
+    inner join {{ ref('stg_matomo__visits') }} as visits
+        on stitched.visitor_id = visits.visitor_id
+    cross join lateral jsonb_array_elements(coalesce(visits.action_details, '[]'::jsonb)) as action
+    group by stitched.contact_id
+
+),
+
+outcomes as (
+
+    select
+        deal_contacts.contact_id,
+        bool_or(deals.outcome = 'won') as has_won_deal,
+        bool_or(deals.outcome in ('won', 'lost')) as has_closed_deal
+    from {{ ref('stg_hubspot__deal_contacts') }} as deal_contacts
+    inner join {{ ref('int_deal_outcomes') }} as deals on deal_contacts.deal_id = deals.deal_id
+    group by deal_contacts.contact_id
+
+)
+
+select
+    contacts.contact_id,
+    contacts.created_at as lead_created_at,
+    coalesce(first_touches.channel, 'offline') as first_touch_channel,
+    coalesce(last_touches.channel, 'offline') as last_touch_channel,
+    coalesce(first_touches.touch_count, 0)::integer as touches_before_lead,
+    coalesce(intent.intent_pageviews, 0)::integer as intent_pageviews,
+    companies.employee_count,
+    companies.industry,
+    case
+        when outcomes.has_won_deal then 'won'
+        when outcomes.has_closed_deal then 'lost'
+        else 'open'
+    end as outcome,
+    not coalesce(outcomes.has_closed_deal, false) as is_open_lead
+from contacts
+left join companies on contacts.company_id = companies.company_id
+left join first_touches on contacts.contact_id = first_touches.contact_id
+left join last_touches on contacts.contact_id = last_touches.contact_id
+left join intent on contacts.contact_id = intent.contact_id
+left join outcomes on contacts.contact_id = outcomes.contact_id

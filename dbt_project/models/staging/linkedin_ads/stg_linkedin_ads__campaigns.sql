@@ -1,0 +1,23 @@
+with
+
+source as (
+
+    select * from {{ source('linkedin_ads', 'linkedin_ads_campaigns') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        record_id as campaign_id,
+
+        ---------- strings
+        payload ->> 'name' as campaign_name,
+        payload ->> 'status' as campaign_status
+
+    from source
+
+)
+
+select * from renamed

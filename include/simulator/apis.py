@@ -1,0 +1,725 @@
+"""Each vendor API's documented request and response shapes, rendered from the World.
+
+Every handler takes the parsed request and returns (status, headers, body). Auth is enforced the
+way each vendor does it, errors come back in each vendor's own error body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from .world import Contact, Deal, World
+
+Response = tuple[int, dict[str, str], Any]
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"{}")
+
+    def bearer(self) -> str | None:
+        value = self.headers.get("authorization", "")
+        for scheme in ("Bearer ", "OAuth "):
+            if value.startswith(scheme):
+                return value[len(scheme) :]
+        return None
+
+
+def iso_ms(moment: datetime) -> str:
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _days(since: date, until: date) -> list[date]:
+    return [since + timedelta(days=n) for n in range((until - since).days + 1)]
+
+
+@dataclass
+class Settings:
+    token: str
+    google_page_size: int = 10_000
+    hubspot_list_max: int = 100
+    hubspot_search_max: int = 200
+    hubspot_search_cap: int = 10_000
+
+
+@dataclass
+class CrmState:
+    """What the CRM holds beyond the generated world: properties and values written by clients."""
+
+    custom_properties: dict[str, dict[str, Any]] = field(default_factory=dict)
+    contact_values: dict[str, dict[str, str]] = field(default_factory=dict)
+    contact_modified: dict[str, datetime] = field(default_factory=dict)
+    batch_update_calls: int = 0
+    records_written: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Apis:
+    def __init__(self, world: World, settings: Settings):
+        self.world = world
+        self.settings = settings
+        self.crm = CrmState()
+        self._spend = self._daily_spend()
+
+    # ---- shared ----------------------------------------------------------------------
+    def _daily_spend(self) -> dict[tuple[str, date], tuple[float, int, int]]:
+        """Spend, impressions and clicks per campaign and day, deterministic for the seed."""
+        import random
+
+        rng = random.Random(self.world.seed * 7919)
+        clicks_by_key: dict[tuple[str, date], int] = {}
+        for visit in self.world.visits:
+            if visit.campaign is not None:
+                key = (visit.campaign.campaign_id, visit.started_at.date())
+                clicks_by_key[key] = clicks_by_key.get(key, 0) + 1
+        spend = {}
+        for campaign in self.world.campaigns:
+            for day in _days(self.world.start.date(), self.world.end.date() - timedelta(days=1)):
+                cost = round(campaign.daily_budget * rng.uniform(0.6, 1.1), 2)
+                clicks = clicks_by_key.get((campaign.campaign_id, day), 0) + rng.randint(0, 12)
+                impressions = clicks * rng.randint(20, 80) + rng.randint(100, 900)
+                spend[(campaign.campaign_id, day)] = (cost, impressions, clicks)
+        return spend
+
+    def _campaign_days(self, platform: str, since: date, until: date):
+        last = min(until, self.world.end.date() - timedelta(days=1))
+        for campaign in self.world.campaigns:
+            if campaign.platform != platform:
+                continue
+            for day in _days(max(since, self.world.start.date()), last):
+                yield campaign, day, self._spend[(campaign.campaign_id, day)]
+
+    # ---- Matomo ----------------------------------------------------------------------
+    def matomo(self, request: Request) -> Response:
+        params = dict(request.query)
+        if request.method == "POST":
+            from urllib.parse import parse_qsl
+
+            params.update(dict(parse_qsl(request.body.decode())))
+        if params.get("token_auth") != self.settings.token:
+            # Matomo answers auth problems with HTTP 200 (or 401 in newer versions) and this body.
+            return (
+                401,
+                {},
+                {
+                    "result": "error",
+                    "message": "You can't access this resource as it requires 'view' access "
+                    "for the website id = 1.",
+                },
+            )
+        if params.get("module") != "API" or params.get("method") != "Live.getLastVisitsDetails":
+            return 200, {}, {"result": "error", "message": "The method does not exist."}
+        if params.get("period") != "day":
+            return 200, {}, {"result": "error", "message": "Only period=day is served here."}
+        try:
+            day = date.fromisoformat(params["date"])
+        except (KeyError, ValueError):
+            return 200, {}, {"result": "error", "message": "The date is not valid."}
+        limit = int(params.get("filter_limit", 100))
+        offset = int(params.get("filter_offset", 0))
+        visits = [v for v in self.world.visits if v.ended_at.date() == day]
+        visits.sort(key=lambda v: v.ended_at, reverse=True)  # Live API: newest first
+        page = visits if limit < 0 else visits[offset : offset + limit]
+        return 200, {}, [self._matomo_visit(v) for v in page]
+
+    @staticmethod
+    def _matomo_visit(visit) -> dict[str, Any]:
+        referrer_type, referrer_name, referrer_url = visit.referrer
+        campaign_name, campaign_source, campaign_medium = visit.utm
+        step = (visit.ended_at - visit.started_at) / max(1, len(visit.pages))
+        actions = [
+            {
+                "type": "action",
+                "url": f"https://www.closedloop-demo.example{page}",
+                "pageTitle": page.strip("/").title() or "Home",
+                "timestamp": int((visit.started_at + step * n).timestamp()),
+                "idpageview": f"{visit.visit_id:06x}{n}",
+            }
+            for n, page in enumerate(visit.pages)
+        ]
+        return {
+            "idSite": "1",
+            "idVisit": str(visit.visit_id),
+            "visitorId": visit.visitor_id,
+            "userId": visit.user_id,
+            "serverDate": visit.ended_at.date().isoformat(),
+            "serverTimestamp": int(visit.ended_at.timestamp()),
+            "firstActionTimestamp": int(visit.started_at.timestamp()),
+            "lastActionTimestamp": int(visit.ended_at.timestamp()),
+            "visitDuration": str(int((visit.ended_at - visit.started_at).total_seconds())),
+            "actions": str(len(actions)),
+            "referrerType": referrer_type,
+            "referrerName": referrer_name,
+            "referrerUrl": referrer_url,
+            "referrerKeyword": "",
+            "campaignId": visit.campaign.campaign_id if visit.campaign else "",
+            "campaignName": campaign_name,
+            "campaignSource": campaign_source,
+            "campaignMedium": campaign_medium,
+            "campaignKeyword": "",
+            "campaignContent": "",
+            "actionDetails": actions,
+        }
+
+    # ---- Google Ads ------------------------------------------------------------------
+    def google_ads_search(self, request: Request, customer_id: str) -> Response:
+        def error(code: int, status: str, message: str) -> Response:
+            return code, {}, {"error": {"code": code, "message": message, "status": status}}
+
+        if request.bearer() != self.settings.token or not request.headers.get("developer-token"):
+            return error(
+                401,
+                "UNAUTHENTICATED",
+                "Request is missing required authentication credential. Expected OAuth 2 "
+                "access token, login cookie or other valid authentication credential.",
+            )
+        body = request.json()
+        query = " ".join(str(body.get("query", "")).split())
+        match = re.search(
+            r"segments\.date BETWEEN '(\d{4}-\d\d-\d\d)' AND '(\d{4}-\d\d-\d\d)'", query
+        )
+        if not re.search(r"\bFROM campaign\b", query) or not match:
+            return error(
+                400, "INVALID_ARGUMENT", "Only campaign queries over a date range are served."
+            )
+        since, until = date.fromisoformat(match[1]), date.fromisoformat(match[2])
+        rows = [
+            {
+                "campaign": {
+                    "resourceName": f"customers/{customer_id}/campaigns/{c.campaign_id}",
+                    "id": c.campaign_id,
+                    "name": c.name,
+                },
+                "segments": {"date": day.isoformat()},
+                "metrics": {
+                    "costMicros": str(round(cost * 1_000_000)),
+                    "impressions": str(impressions),
+                    "clicks": str(clicks),
+                },
+            }
+            for c, day, (cost, impressions, clicks) in self._campaign_days(
+                "google_ads", since, until
+            )
+        ]
+        offset = int(body.get("pageToken") or 0)
+        size = self.settings.google_page_size
+        page: dict[str, Any] = {
+            "results": rows[offset : offset + size],
+            "fieldMask": "campaign.id,campaign.name,segments.date,metrics.costMicros,"
+            "metrics.impressions,metrics.clicks",
+        }
+        if offset + size < len(rows):
+            page["nextPageToken"] = str(offset + size)
+        return 200, {}, page
+
+    # ---- Meta ------------------------------------------------------------------------
+    def meta_insights(self, request: Request, account_id: str) -> Response:
+        token = request.bearer() or request.query.get("access_token")
+        if token != self.settings.token:
+            # Meta answers an invalid token with HTTP 400 and OAuthException code 190.
+            return (
+                400,
+                {},
+                {
+                    "error": {
+                        "message": "Invalid OAuth access token - Cannot parse access token",
+                        "type": "OAuthException",
+                        "code": 190,
+                        "fbtrace_id": "AsimFbtrace",
+                    }
+                },
+            )
+        q = request.query
+        if q.get("level") != "campaign" or q.get("time_increment") != "1":
+            return (
+                400,
+                {},
+                {
+                    "error": {
+                        "message": "(#100) level=campaign and time_increment=1 expected",
+                        "type": "OAuthException",
+                        "code": 100,
+                    }
+                },
+            )
+        time_range = json.loads(q["time_range"])
+        since, until = (
+            date.fromisoformat(time_range["since"]),
+            date.fromisoformat(time_range["until"]),
+        )
+        rows = [
+            {
+                "account_id": account_id,
+                "campaign_id": c.campaign_id,
+                "campaign_name": c.name,
+                "spend": f"{cost:.2f}",
+                "impressions": str(impressions),
+                "clicks": str(clicks),
+                "date_start": day.isoformat(),
+                "date_stop": day.isoformat(),
+            }
+            for c, day, (cost, impressions, clicks) in self._campaign_days("meta_ads", since, until)
+        ]
+        limit = min(int(q.get("limit", 25)), 500)
+        offset = int(q["after"]) if q.get("after") else 0
+        page = rows[offset : offset + limit]
+        paging: dict[str, Any] = {
+            "cursors": {"before": str(offset), "after": str(offset + len(page))}
+        }
+        if offset + limit < len(rows):
+            paging["next"] = f"/insights?after={offset + len(page)}"
+        return 200, {}, {"data": page, "paging": paging}
+
+    # ---- LinkedIn --------------------------------------------------------------------
+    def _linkedin_auth(self, request: Request) -> Response | None:
+        if request.bearer() != self.settings.token:
+            return (
+                401,
+                {},
+                {
+                    "status": 401,
+                    "serviceErrorCode": 65600,
+                    "code": "INVALID_ACCESS_TOKEN",
+                    "message": "Invalid access token",
+                },
+            )
+        if not request.headers.get("linkedin-version"):
+            return (
+                426,
+                {},
+                {
+                    "status": 426,
+                    "code": "NONEXISTENT_VERSION",
+                    "message": "A version must be present. Please specify a version by "
+                    "adding the LinkedIn-Version header.",
+                },
+            )
+        return None
+
+    def linkedin_ad_analytics(self, request: Request) -> Response:
+        if (denied := self._linkedin_auth(request)) is not None:
+            return denied
+        q = request.query
+        if (
+            q.get("q") != "analytics"
+            or q.get("pivot") != "CAMPAIGN"
+            or q.get("timeGranularity") != "DAILY"
+        ):
+            return (
+                400,
+                {},
+                {
+                    "status": 400,
+                    "code": "ILLEGAL_ARGUMENT",
+                    "message": "q=analytics, pivot=CAMPAIGN and timeGranularity=DAILY expected",
+                },
+            )
+        match = re.fullmatch(
+            r"\(start:\(year:(\d+),month:(\d+),day:(\d+)\),end:\(year:(\d+),month:(\d+),day:(\d+)\)\)",
+            q.get("dateRange", ""),
+        )
+        if not match or not q.get("accounts", "").startswith("List("):
+            return (
+                400,
+                {},
+                {
+                    "status": 400,
+                    "code": "ILLEGAL_ARGUMENT",
+                    "message": "Invalid value for param dateRange or accounts",
+                },
+            )
+        n = [int(x) for x in match.groups()]
+        since, until = date(n[0], n[1], n[2]), date(n[3], n[4], n[5])
+        elements = []
+        for c, day, (cost, impressions, clicks) in self._campaign_days(
+            "linkedin_ads", since, until
+        ):
+            part = {"year": day.year, "month": day.month, "day": day.day}
+            elements.append(
+                {
+                    "pivotValues": [f"urn:li:sponsoredCampaign:{c.campaign_id}"],
+                    "dateRange": {"start": part, "end": part},
+                    "costInLocalCurrency": f"{cost:.2f}",
+                    "impressions": impressions,
+                    "clicks": clicks,
+                }
+            )
+        return 200, {}, {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements}
+
+    def linkedin_campaigns(self, request: Request, account_id: str) -> Response:
+        if (denied := self._linkedin_auth(request)) is not None:
+            return denied
+        campaigns = [c for c in self.world.campaigns if c.platform == "linkedin_ads"]
+        size = min(int(request.query.get("pageSize", 100)), 1000)
+        offset = int(request.query.get("pageToken") or 0)
+        page = campaigns[offset : offset + size]
+        metadata = {"nextPageToken": str(offset + size)} if offset + size < len(campaigns) else {}
+        return (
+            200,
+            {},
+            {
+                "elements": [
+                    {
+                        "id": int(c.campaign_id),
+                        "name": c.name,
+                        "status": "ACTIVE",
+                        "account": f"urn:li:sponsoredAccount:{account_id}",
+                    }
+                    for c in page
+                ],
+                "metadata": metadata,
+            },
+        )
+
+    # ---- HubSpot ---------------------------------------------------------------------
+    def _hubspot_error(self, status: int, category: str, message: str) -> Response:
+        return (
+            status,
+            {},
+            {
+                "status": "error",
+                "message": message,
+                "correlationId": "00000000-sim0-0000-0000-000000000000",
+                "category": category,
+            },
+        )
+
+    def hubspot(self, request: Request, path: str) -> Response:
+        if request.bearer() != self.settings.token:
+            return self._hubspot_error(
+                401,
+                "INVALID_AUTHENTICATION",
+                "Authentication credentials not found. This API supports OAuth 2.0 authentication "
+                "and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
+            )
+        parts = path.strip("/").split("/")
+        headers = {
+            "X-HubSpot-RateLimit-Max": "190",
+            "X-HubSpot-RateLimit-Remaining": "189",
+            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+        }
+        if parts[:3] == ["crm", "v3", "objects"] and len(parts) == 4 and request.method == "GET":
+            status, _, body = self._hubspot_list(parts[3], request.query)
+        elif (
+            parts[:3] == ["crm", "v3", "objects"]
+            and parts[4:] == ["search"]
+            and request.method == "POST"
+        ):
+            status, _, body = self._hubspot_search(parts[3], request.json())
+        elif parts[:3] == ["crm", "v3", "objects"] and parts[3:] == ["contacts", "batch", "update"]:
+            status, _, body = self._hubspot_batch_update(request.json())
+        elif parts == ["crm", "v3", "pipelines", "deals"]:
+            status, _, body = self._hubspot_pipelines()
+        elif parts[:4] == ["crm", "v3", "properties", "contacts"] and len(parts) == 5:
+            prop = self.crm.custom_properties.get(parts[4])
+            status, body = (
+                (200, prop)
+                if prop
+                else self._hubspot_error(
+                    404, "OBJECT_NOT_FOUND", f"Unable to find property {parts[4]}"
+                )[::2]
+            )
+        elif parts == ["crm", "v3", "properties", "contacts"] and request.method == "POST":
+            status, _, body = self._hubspot_create_property(request.json())
+        else:
+            status, _, body = self._hubspot_error(404, "OBJECT_NOT_FOUND", f"No route for {path}")
+        return status, headers, body
+
+    def _contact_modified(self, contact: Contact) -> datetime:
+        closed = [
+            d.closed_at
+            for d in self.world.deals
+            if contact.contact_id in d.contact_ids and d.closed_at is not None
+        ]
+        modified = max([contact.created_at, *closed])
+        return max(modified, self.crm.contact_modified.get(contact.contact_id, modified))
+
+    def _contact_record(self, contact: Contact, properties: list[str]) -> dict[str, Any]:
+        won = any(
+            d.stage == "closedwon" and contact.contact_id in d.contact_ids for d in self.world.deals
+        )
+        modified = self._contact_modified(contact)
+        values = {
+            "email": contact.email,
+            "firstname": contact.firstname,
+            "lastname": contact.lastname,
+            "company": contact.company.name,
+            "createdate": iso_ms(contact.created_at),
+            "lastmodifieddate": iso_ms(modified),
+            "hs_object_id": contact.contact_id,
+            "lifecyclestage": "customer" if won else "lead",
+            "associatedcompanyid": contact.company.company_id,
+            **self.crm.contact_values.get(contact.contact_id, {}),
+        }
+        return {
+            "id": contact.contact_id,
+            "properties": {p: values.get(p) for p in properties},
+            "createdAt": iso_ms(contact.created_at),
+            "updatedAt": iso_ms(modified),
+            "archived": False,
+        }
+
+    def _company_record(self, company, properties: list[str]) -> dict[str, Any]:
+        values = {
+            "name": company.name,
+            "domain": company.domain,
+            "industry": company.industry.upper(),
+            "numberofemployees": str(company.employees),
+            "createdate": iso_ms(company.created_at),
+            "hs_lastmodifieddate": iso_ms(company.created_at),
+            "hs_object_id": company.company_id,
+        }
+        return {
+            "id": company.company_id,
+            "properties": {p: values.get(p) for p in properties},
+            "createdAt": iso_ms(company.created_at),
+            "updatedAt": iso_ms(company.created_at),
+            "archived": False,
+        }
+
+    def _deal_record(
+        self, deal: Deal, properties: list[str], with_contacts: bool
+    ) -> dict[str, Any]:
+        values = {
+            "dealname": deal.name,
+            "amount": f"{deal.amount:.2f}",
+            "dealstage": deal.stage,
+            "pipeline": "default",
+            "createdate": iso_ms(deal.created_at),
+            "closedate": iso_ms(deal.closed_at) if deal.closed_at else None,
+            "hs_lastmodifieddate": iso_ms(deal.modified_at),
+            "hs_object_id": deal.deal_id,
+            "deal_currency_code": "USD",
+        }
+        record: dict[str, Any] = {
+            "id": deal.deal_id,
+            "properties": {p: values.get(p) for p in properties},
+            "createdAt": iso_ms(deal.created_at),
+            "updatedAt": iso_ms(deal.modified_at),
+            "archived": False,
+        }
+        if with_contacts:
+            record["associations"] = {
+                "contacts": {
+                    "results": [{"id": cid, "type": "deal_to_contact"} for cid in deal.contact_ids]
+                }
+            }
+        return record
+
+    def _records(self, object_type: str, properties: list[str], associations: list[str]):
+        if object_type == "contacts":
+            return [
+                (c.created_at, self._contact_modified(c), self._contact_record(c, properties))
+                for c in self.world.contacts
+            ]
+        if object_type == "companies":
+            return [
+                (c.created_at, c.created_at, self._company_record(c, properties))
+                for c in self.world.companies
+            ]
+        if object_type == "deals":
+            return [
+                (
+                    d.created_at,
+                    d.modified_at,
+                    self._deal_record(d, properties, "contacts" in associations),
+                )
+                for d in self.world.deals
+            ]
+        return None
+
+    def _hubspot_list(self, object_type: str, query: dict[str, str]) -> Response:
+        properties = [p for p in query.get("properties", "").split(",") if p]
+        associations = [a for a in query.get("associations", "").split(",") if a]
+        records = self._records(object_type, properties, associations)
+        if records is None:
+            return self._hubspot_error(
+                400, "VALIDATION_ERROR", f"Unknown object type {object_type}"
+            )
+        limit = min(int(query.get("limit", 10)), self.settings.hubspot_list_max)
+        after = int(query.get("after") or 0)
+        page = [record for _, _, record in records[after : after + limit]]
+        body: dict[str, Any] = {"results": page}
+        if after + limit < len(records):
+            body["paging"] = {
+                "next": {"after": str(after + limit), "link": f"?after={after + limit}"}
+            }
+        return 200, {}, body
+
+    def _hubspot_search(self, object_type: str, body: dict[str, Any]) -> Response:
+        properties = body.get("properties", [])
+        records = self._records(object_type, properties, [])
+        if records is None:
+            return self._hubspot_error(
+                400, "VALIDATION_ERROR", f"Unknown object type {object_type}"
+            )
+        modified_property = (
+            "lastmodifieddate" if object_type == "contacts" else "hs_lastmodifieddate"
+        )
+        selected = []
+        for _, modified, record in records:
+            keep = True
+            for group in body.get("filterGroups", []) or [{"filters": []}]:
+                for f in group.get("filters", []):
+                    if f["propertyName"] != modified_property:
+                        return self._hubspot_error(
+                            400,
+                            "VALIDATION_ERROR",
+                            f"Filtering on {f['propertyName']} is not served",
+                        )
+                    value = datetime.fromtimestamp(int(f["value"]) / 1000, UTC)
+                    keep &= {
+                        "GTE": modified >= value,
+                        "GT": modified > value,
+                        "LT": modified < value,
+                        "LTE": modified <= value,
+                    }[f["operator"]]
+            if keep:
+                selected.append((modified, record["id"], record))
+        selected.sort(key=lambda item: (item[0], int(item[1])))
+        limit = min(int(body.get("limit", 10)), self.settings.hubspot_search_max)
+        after = int(body.get("after") or 0)
+        if after >= self.settings.hubspot_search_cap:
+            return self._hubspot_error(
+                400, "VALIDATION_ERROR", "Paging over 10000 results of a search is not allowed."
+            )
+        page = [record for _, _, record in selected[after : after + limit]]
+        result: dict[str, Any] = {"total": len(selected), "results": page}
+        if after + limit < len(selected):
+            result["paging"] = {"next": {"after": str(after + limit)}}
+        return 200, {}, result
+
+    def _hubspot_pipelines(self) -> Response:
+        labels = {
+            "appointmentscheduled": ("Appointment Scheduled", "0.2"),
+            "qualifiedtobuy": ("Qualified To Buy", "0.4"),
+            "presentationscheduled": ("Presentation Scheduled", "0.6"),
+            "decisionmakerboughtin": ("Decision Maker Bought-In", "0.8"),
+            "contractsent": ("Contract Sent", "0.9"),
+            "closedwon": ("Closed Won", "1.0"),
+            "closedlost": ("Closed Lost", "0.0"),
+        }
+        stages = [
+            {
+                "id": sid,
+                "label": label,
+                "displayOrder": order,
+                "archived": False,
+                "metadata": {
+                    "isClosed": str(sid.startswith("closed")).lower(),
+                    "probability": prob,
+                },
+            }
+            for order, (sid, (label, prob)) in enumerate(labels.items())
+        ]
+        return (
+            200,
+            {},
+            {
+                "results": [
+                    {
+                        "id": "default",
+                        "label": "Sales Pipeline",
+                        "displayOrder": 0,
+                        "archived": False,
+                        "stages": stages,
+                    }
+                ]
+            },
+        )
+
+    def _hubspot_create_property(self, body: dict[str, Any]) -> Response:
+        name = body.get("name", "")
+        missing = [
+            k for k in ("name", "label", "type", "fieldType", "groupName") if not body.get(k)
+        ]
+        if missing:
+            return self._hubspot_error(
+                400, "VALIDATION_ERROR", f"Missing required fields: {missing}"
+            )
+        with self.crm.lock:
+            if name in self.crm.custom_properties:
+                return self._hubspot_error(
+                    409, "OBJECT_ALREADY_EXISTS", f"A property named '{name}' already exists."
+                )
+            self.crm.custom_properties[name] = {**body, "hubspotDefined": False}
+        return 201, {}, self.crm.custom_properties[name]
+
+    def _hubspot_batch_update(self, body: dict[str, Any]) -> Response:
+        inputs = body.get("inputs", [])
+        if len(inputs) > 100:
+            return self._hubspot_error(
+                400, "VALIDATION_ERROR", "Batch size exceeds the maximum of 100 inputs."
+            )
+        known = {c.contact_id: c for c in self.world.contacts}
+        results, errors = [], []
+        now = datetime.now(UTC)
+        with self.crm.lock:
+            self.crm.batch_update_calls += 1
+            for item in inputs:
+                unknown = [
+                    p
+                    for p in item.get("properties", {})
+                    if p not in self.crm.custom_properties
+                    and p not in ("email", "firstname", "lastname")
+                ]
+                if unknown:
+                    return self._hubspot_error(
+                        400,
+                        "VALIDATION_ERROR",
+                        f"Property values were not valid: {unknown} do not exist",
+                    )
+                contact = known.get(str(item.get("id")))
+                if contact is None:
+                    errors.append(
+                        {
+                            "status": "error",
+                            "category": "OBJECT_NOT_FOUND",
+                            "message": "Could not get some CONTACT objects, they may be "
+                            "deleted or not exist. Check that ids are valid.",
+                            "context": {"ids": [str(item.get("id"))]},
+                        }
+                    )
+                    continue
+                self.crm.contact_values.setdefault(contact.contact_id, {}).update(
+                    item["properties"]
+                )
+                self.crm.contact_modified[contact.contact_id] = now
+                self.crm.records_written += 1
+                results.append(self._contact_record(contact, list(item["properties"])))
+        body_out: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": iso_ms(now),
+            "completedAt": iso_ms(now),
+        }
+        if errors:
+            body_out["errors"] = errors
+            body_out["numErrors"] = len(errors)
+            return 207, {}, body_out
+        return 200, {}, body_out
+
+    def sales_view(self) -> list[dict[str, Any]]:
+        """What sales see in the CRM: every contact with the scores written to it."""
+        return [
+            {"id": c.contact_id, "email": c.email, **self.crm.contact_values.get(c.contact_id, {})}
+            for c in self.world.contacts
+        ]

@@ -1,0 +1,433 @@
+"""A seeded, deterministic synthetic B2B company, and the ground truth behind it.
+
+Visitors come from channels, visit several times, some fill a form (a CRM contact is created
+and the web analytics userId is set from then on), some contacts get deals that close won or lost.
+Everything the APIs serve is rendered from these records, so tests can compare the pipeline's
+numbers with the truth kept here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+CHANNELS = (
+    "paid_search",
+    "paid_social",
+    "organic_search",
+    "organic_social",
+    "email",
+    "referral",
+    "direct",
+    "display",
+    "other",
+)
+FIRST_VISIT_WEIGHTS = (0.22, 0.18, 0.18, 0.06, 0.06, 0.08, 0.13, 0.06, 0.03)
+# How much each first-touch channel lifts the odds of buying (log-odds), the hidden truth
+# a lead score has to learn.
+CHANNEL_LIFT = {
+    "paid_search": 0.6,
+    "paid_social": -0.2,
+    "organic_search": 0.4,
+    "organic_social": -0.4,
+    "email": 0.2,
+    "referral": 0.8,
+    "direct": 0.3,
+    "display": -0.6,
+    "other": -0.5,
+    "offline": 0.0,
+}
+INDUSTRIES = ("software", "manufacturing", "finance", "healthcare", "retail", "education")
+PAGES = ("/", "/product", "/blog/closed-loop", "/customers", "/pricing", "/demo", "/about")
+DEAL_STAGES_OPEN = (
+    "appointmentscheduled",
+    "qualifiedtobuy",
+    "presentationscheduled",
+    "decisionmakerboughtin",
+    "contractsent",
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    visitors: int
+    campaigns_per_platform: int
+    days: int
+    convert_rate: float
+
+
+PROFILES = {
+    "small": Profile(visitors=1500, campaigns_per_platform=4, days=365, convert_rate=0.22),
+    "medium": Profile(visitors=120_000, campaigns_per_platform=50, days=365, convert_rate=0.15),
+    "large": Profile(visitors=1_200_000, campaigns_per_platform=50, days=365, convert_rate=0.15),
+}
+
+
+@dataclass
+class Campaign:
+    platform: str  # google_ads | meta_ads | linkedin_ads
+    campaign_id: str
+    name: str
+    channel: str  # the channel its clicks arrive as
+    source: str
+    medium: str
+    daily_budget: float
+
+
+@dataclass
+class Visit:
+    visit_id: int
+    visitor_id: str
+    started_at: datetime
+    ended_at: datetime
+    channel: str
+    campaign: Campaign | None
+    pages: list[str]
+    user_id: str | None = None
+    referrer: tuple[str, str, str] = ("direct", "", "")  # type, name, url
+    utm: tuple[str, str, str] = ("", "", "")  # name, source, medium (non-ad campaigns)
+
+
+@dataclass
+class Company:
+    company_id: str
+    name: str
+    domain: str
+    industry: str
+    employees: int
+    created_at: datetime
+
+
+@dataclass
+class Contact:
+    contact_id: str
+    email: str
+    firstname: str
+    lastname: str
+    company: Company
+    created_at: datetime
+    visitor_ids: list[str] = field(default_factory=list)
+    true_first_touch: Visit | None = None
+    true_conversion_probability: float = 0.0
+
+
+@dataclass
+class Deal:
+    deal_id: str
+    name: str
+    amount: float
+    created_at: datetime
+    stage: str
+    closed_at: datetime | None
+    contact_ids: list[str]
+    modified_at: datetime
+
+
+class World:
+    """The synthetic company as of ``end`` (midnight UTC): everything happened before it."""
+
+    def __init__(self, seed: int = 7, profile: str = "small", end_date: date | None = None):
+        self.seed = seed
+        self.profile_name = profile
+        self.profile = PROFILES[profile]
+        end_date = end_date or datetime.now(UTC).date()
+        self.end = datetime(end_date.year, end_date.month, end_date.day, tzinfo=UTC)
+        self.start = self.end - timedelta(days=self.profile.days)
+        self.rng = random.Random(seed)
+        self.campaigns: list[Campaign] = []
+        self.visits: list[Visit] = []
+        self.companies: list[Company] = []
+        self.contacts: list[Contact] = []
+        self.deals: list[Deal] = []
+        self._build()
+
+    # ---- generation -------------------------------------------------------------------
+    def _build(self) -> None:
+        self._build_campaigns()
+        for number in range(self.profile.visitors):
+            self._build_visitor(number)
+        self._build_offline_contacts()
+        self._build_deals()
+        self.visits.sort(key=lambda visit: visit.started_at)
+        for index, visit in enumerate(self.visits, start=1):
+            visit.visit_id = index
+
+    def _build_campaigns(self) -> None:
+        n = self.profile.campaigns_per_platform
+        for i in range(n):
+            theme = ("brand", "crm-attribution", "competitor", "retargeting", "webinar")[i % 5]
+            self.campaigns.append(
+                Campaign(
+                    "google_ads",
+                    str(21_000_000 + i),
+                    f"gads-{theme}-{i:02d}",
+                    "paid_search",
+                    "google",
+                    "cpc",
+                    self.rng.uniform(40, 160),
+                )
+            )
+            self.campaigns.append(
+                Campaign(
+                    "meta_ads",
+                    str(238_000_000_000 + i),
+                    f"meta-{theme}-{i:02d}",
+                    "paid_social",
+                    "facebook",
+                    "paid_social",
+                    self.rng.uniform(20, 90),
+                )
+            )
+            self.campaigns.append(
+                Campaign(
+                    "linkedin_ads",
+                    str(610_000_000 + i),
+                    f"li-{theme}-{i:02d}",
+                    "paid_social",
+                    "linkedin",
+                    "paid_social",
+                    self.rng.uniform(50, 200),
+                )
+            )
+        # Display runs on Google Ads too; its clicks arrive with medium=display.
+        self.campaigns.append(
+            Campaign(
+                "google_ads",
+                "21999999",
+                "gads-display-prospecting",
+                "display",
+                "google",
+                "display",
+                35.0,
+            )
+        )
+
+    def _pick_channel(self, weights: tuple[float, ...] = FIRST_VISIT_WEIGHTS) -> str:
+        return self.rng.choices(CHANNELS, weights=weights)[0]
+
+    def _visitor_id(self, number: int, device: int = 0) -> str:
+        return hashlib.sha1(f"{self.seed}:{number}:{device}".encode()).hexdigest()[:16]
+
+    def _new_visit(self, visitor_id: str, started_at: datetime, channel: str) -> Visit:
+        rng = self.rng
+        campaign = None
+        if channel in ("paid_search", "paid_social", "display"):
+            platforms = {
+                "paid_search": [c for c in self.campaigns if c.channel == "paid_search"],
+                "paid_social": [c for c in self.campaigns if c.channel == "paid_social"],
+                "display": [c for c in self.campaigns if c.channel == "display"],
+            }
+            campaign = rng.choice(platforms[channel])
+        pages = [rng.choice(PAGES) for _ in range(rng.randint(1, 6))]
+        duration = timedelta(seconds=rng.randint(10, 900))
+        visit = Visit(0, visitor_id, started_at, started_at + duration, channel, campaign, pages)
+        visit.referrer, visit.utm = self._render_referrer(channel, campaign)
+        return visit
+
+    def _render_referrer(
+        self, channel: str, campaign: Campaign | None
+    ) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
+        rng = self.rng
+        if campaign is not None:
+            return ("campaign", campaign.name, ""), (
+                campaign.name,
+                campaign.source,
+                campaign.medium,
+            )
+        if channel == "organic_search":
+            name = rng.choice(("Google", "Bing", "DuckDuckGo"))
+            return ("search", name, f"https://www.{name.lower()}.com/"), ("", "", "")
+        if channel == "organic_social":
+            name = rng.choice(("LinkedIn", "Twitter", "Reddit"))
+            return ("social", name, f"https://www.{name.lower()}.com/"), ("", "", "")
+        if channel == "referral":
+            site = rng.choice(("g2.com", "capterra.com", "partner-blog.io"))
+            return ("website", site, f"https://{site}/reviews"), ("", "", "")
+        if channel == "email":
+            month = rng.choice(("jan", "feb", "mar", "apr", "may", "jun"))
+            name = f"newsletter-{month}"
+            return ("campaign", name, ""), (name, "hubspot", "email")
+        if channel == "other":
+            return ("campaign", "spring-affiliates", ""), (
+                "spring-affiliates",
+                "partnerstack",
+                "affiliate",
+            )
+        return ("direct", "", ""), ("", "", "")
+
+    def _build_visitor(self, number: int) -> None:
+        rng = self.rng
+        span = (self.end - self.start).total_seconds()
+        first_at = self.start + timedelta(seconds=rng.uniform(0, span * 0.97))
+        visitor_id = self._visitor_id(number)
+        visits = []
+        at = first_at
+        for index in range(1 + min(int(rng.expovariate(0.6)), 7)):
+            channel = (
+                self._pick_channel()
+                if index == 0
+                else ("direct" if rng.random() < 0.45 else self._pick_channel())
+            )
+            if at >= self.end - timedelta(minutes=30):
+                break
+            visits.append(self._new_visit(visitor_id, at, channel))
+            at = at + timedelta(days=rng.uniform(0.2, 25))
+        self.visits.extend(visits)
+        if rng.random() >= self.profile.convert_rate:
+            return
+        converting = visits[rng.randrange(len(visits))]
+        converting.pages.append("/demo" if rng.random() < 0.4 else "/contact")
+        created_at = converting.started_at + timedelta(seconds=rng.randint(30, 600))
+        if created_at >= self.end:
+            return
+        contact = self._new_contact(created_at)
+        contact.visitor_ids.append(visitor_id)
+        for visit in visits:
+            if visit.started_at >= converting.started_at:
+                visit.user_id = contact.email
+        if rng.random() < 0.15:
+            # A second device: one anonymous visit before the form fill, then a logged-in one.
+            device_id = self._visitor_id(number, device=1)
+            anonymous_at = created_at - timedelta(days=rng.uniform(0.5, 60))
+            if anonymous_at > self.start:
+                self.visits.append(self._new_visit(device_id, anonymous_at, self._pick_channel()))
+            logged_in_at = created_at + timedelta(days=rng.uniform(0.5, 20))
+            if logged_in_at < self.end - timedelta(hours=1):
+                visit = self._new_visit(device_id, logged_in_at, "direct")
+                visit.user_id = contact.email
+                self.visits.append(visit)
+                contact.visitor_ids.append(device_id)
+
+    def _new_company(self, created_at: datetime) -> Company:
+        rng = self.rng
+        number = len(self.companies) + 1
+        stem = rng.choice(("acme", "globex", "initech", "umbrella", "stark", "wayne", "hooli"))
+        company = Company(
+            company_id=str(5_000 + number),
+            name=f"{stem.title()} {number}",
+            domain=f"{stem}{number}.example.com",
+            industry=rng.choice(INDUSTRIES),
+            employees=int(math.exp(rng.uniform(math.log(5), math.log(5000)))),
+            created_at=created_at,
+        )
+        self.companies.append(company)
+        return company
+
+    def _new_contact(self, created_at: datetime) -> Contact:
+        rng = self.rng
+        if self.companies and rng.random() < 0.3:
+            company = rng.choice(self.companies[-40:])
+        else:
+            company = self._new_company(created_at)
+        number = len(self.contacts) + 1
+        first = rng.choice(("ana", "ben", "chloe", "dev", "emma", "farid", "grace", "hiro"))
+        last = rng.choice(("smith", "garcia", "chen", "okafor", "novak", "silva", "berg"))
+        contact = Contact(
+            contact_id=str(100 + number),
+            email=f"{first}.{last}{number}@{company.domain}",
+            firstname=first.title(),
+            lastname=last.title(),
+            company=company,
+            created_at=created_at,
+        )
+        self.contacts.append(contact)
+        return contact
+
+    def _build_offline_contacts(self) -> None:
+        """Leads from trade shows and imports: contacts with no web analytics trail."""
+        rng = self.rng
+        span = (self.end - self.start).total_seconds()
+        for _ in range(max(3, len(self.contacts) // 12)):
+            self._new_contact(self.start + timedelta(seconds=rng.uniform(0, span * 0.95)))
+
+    def _first_touch(self, contact: Contact) -> Visit | None:
+        ids = set(contact.visitor_ids)
+        before = [
+            v for v in self.visits if v.visitor_id in ids and v.started_at < contact.created_at
+        ]
+        return min(before, key=lambda v: (v.started_at, v.visitor_id), default=None)
+
+    def _build_deals(self) -> None:
+        rng = self.rng
+        visits_by_visitor: dict[str, list[Visit]] = {}
+        for visit in self.visits:
+            visits_by_visitor.setdefault(visit.visitor_id, []).append(visit)
+        for contact in self.contacts:
+            contact.true_first_touch = self._first_touch(contact)
+            channel = contact.true_first_touch.channel if contact.true_first_touch else "offline"
+            trail = [v for vid in contact.visitor_ids for v in visits_by_visitor.get(vid, [])]
+            pricing = sum(page in ("/pricing", "/demo") for v in trail for page in v.pages)
+            logit = (
+                -2.2
+                + CHANNEL_LIFT[channel]
+                + 0.35 * min(pricing, 5)
+                + 0.25 * math.log10(contact.company.employees)
+            )
+            contact.true_conversion_probability = 1 / (1 + math.exp(-logit))
+        for contact in self.contacts:
+            p_won = contact.true_conversion_probability
+            # An opportunity comes first; won deals follow the true probability exactly.
+            if rng.random() >= min(1.0, p_won * 2.2):
+                continue
+            created_at = contact.created_at + timedelta(days=rng.uniform(2, 40))
+            if created_at >= self.end:
+                continue
+            will_win = rng.random() < 1 / 2.2
+            closed_at = created_at + timedelta(days=rng.uniform(10, 90))
+            colleagues = [
+                c.contact_id
+                for c in self.contacts
+                if c.company is contact.company and c is not contact and c.created_at < created_at
+            ]
+            contact_ids = [contact.contact_id] + colleagues[: rng.randint(0, 2)]
+            amount = round(rng.uniform(4_000, 60_000), 2)
+            if closed_at < self.end:
+                stage = "closedwon" if will_win else "closedlost"
+                modified = closed_at
+            else:
+                stage, closed_at = rng.choice(DEAL_STAGES_OPEN), None
+                modified = created_at
+            self.deals.append(
+                Deal(
+                    str(900_000 + len(self.deals) + 1),
+                    f"{contact.company.name} - new business",
+                    amount,
+                    created_at,
+                    stage,
+                    closed_at,
+                    contact_ids,
+                    modified,
+                )
+            )
+
+    # ---- ground truth -----------------------------------------------------------------
+    def won_deals(self) -> list[Deal]:
+        return [d for d in self.deals if d.stage == "closedwon"]
+
+    def closed_won_revenue(self) -> float:
+        return round(sum(d.amount for d in self.won_deals()), 2)
+
+    def contact(self, contact_id: str) -> Contact:
+        return self._contacts_by_id()[contact_id]
+
+    def _contacts_by_id(self) -> dict[str, Contact]:
+        if not hasattr(self, "_by_id"):
+            self._by_id = {c.contact_id: c for c in self.contacts}
+        return self._by_id
+
+    def true_first_touch_channel(self, contact_id: str) -> str:
+        touch = self.contact(contact_id).true_first_touch
+        return touch.channel if touch else "offline"
+
+    def open_lead_ids(self) -> set[str]:
+        """Contacts not associated with any closed (won or lost) deal."""
+        closed = {
+            cid
+            for d in self.deals
+            if d.stage in ("closedwon", "closedlost")
+            for cid in d.contact_ids
+        }
+        return {c.contact_id for c in self.contacts} - closed

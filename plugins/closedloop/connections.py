@@ -1,0 +1,56 @@
+"""Reading API and warehouse settings from Airflow connections (ids fixed by the product)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+WAREHOUSE_CONN_ID = "warehouse_postgres"
+
+
+@dataclass(frozen=True)
+class ApiConnection:
+    conn_id: str
+    base_url: str
+    token: str = field(repr=False)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def require(self, key: str) -> str:
+        value = self.extra.get(key)
+        if value in (None, ""):
+            raise ValueError(
+                f"Airflow connection '{self.conn_id}' needs '{key}' in its extra field"
+            )
+        return str(value)
+
+
+def _base_url(conn: Any, default: str) -> str:
+    host = conn.host or ""
+    if "://" in host:
+        return host.rstrip("/")
+    if not host:
+        return default
+    scheme = conn.schema or "https"
+    port = f":{conn.port}" if conn.port else ""
+    return f"{scheme}://{host}{port}"
+
+
+def api_connection(conn_id: str, default_base_url: str) -> ApiConnection:
+    """Read an API connection: host is the base URL, password the token, extra the rest."""
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(conn_id)
+    if not conn.password:
+        raise ValueError(f"Airflow connection '{conn_id}' has no password (the API token)")
+    return ApiConnection(
+        conn_id, _base_url(conn, default_base_url), conn.password, conn.extra_dejson or {}
+    )
+
+
+def warehouse_uri() -> str:
+    """libpq URI of the warehouse from the Airflow connection ``warehouse_postgres``."""
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(WAREHOUSE_CONN_ID)
+    uri = conn.get_uri()
+    return "postgresql://" + uri.split("://", 1)[1]

@@ -1,0 +1,132 @@
+"""The one HTTP layer every source uses: retries with backoff, rate-limit waits, clear errors."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+
+
+class SourceError(RuntimeError):
+    """A source call failed for good; the message names the source, endpoint and the cause."""
+
+
+class AuthenticationError(SourceError):
+    """The credentials were refused: fix the named Airflow connection."""
+
+
+def _body_excerpt(response: requests.Response, limit: int = 500) -> str:
+    text = response.text or ""
+    return text[:limit] + ("..." if len(text) > limit else "")
+
+
+class HttpClient:
+    """A requests session bound to one source's base URL and Airflow connection.
+
+    Args:
+        source: human name used in error messages ("HubSpot CRM").
+        base_url: scheme, host and optional path prefix of the API.
+        conn_id: the Airflow connection holding the credentials, named in auth errors.
+        headers: sent on every request (auth headers included; never logged).
+        is_auth_failure: recognises vendors that report bad credentials without a 401/403.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        base_url: str,
+        conn_id: str,
+        headers: dict[str, str] | None = None,
+        *,
+        max_attempts: int = 6,
+        backoff_seconds: float = 0.5,
+        max_backoff_seconds: float = 30.0,
+        timeout: tuple[float, float] = (10.0, 120.0),
+        is_auth_failure: Callable[[requests.Response], bool] | None = None,
+    ):
+        self.source = source
+        self.base_url = base_url.rstrip("/")
+        self.conn_id = conn_id
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self.timeout = timeout
+        self.is_auth_failure = is_auth_failure or (lambda response: False)
+        self.session = requests.Session()
+        self.session.headers.update(headers or {})
+        self.calls = 0
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Send a request, retrying what is worth retrying; return the successful response."""
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        endpoint = f"{method} {url.split('?')[0]}"
+        last_error = "no attempt made"
+        for attempt in range(1, self.max_attempts + 1):
+            self.calls += 1
+            try:
+                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                self._sleep_before_retry(attempt, None, endpoint, last_error)
+                continue
+            if response.status_code in (401, 403) or self.is_auth_failure(response):
+                raise AuthenticationError(
+                    f"{self.source} refused the credentials ({endpoint} answered "
+                    f"{response.status_code}: {_body_excerpt(response)}). Fix the Airflow "
+                    f"connection '{self.conn_id}'."
+                )
+            if response.status_code in RETRYABLE_STATUS:
+                last_error = f"HTTP {response.status_code}: {_body_excerpt(response, 200)}"
+                self._sleep_before_retry(attempt, response, endpoint, last_error)
+                continue
+            if response.status_code >= 400:
+                raise SourceError(
+                    f"{self.source} rejected {endpoint} with HTTP {response.status_code}: "
+                    f"{_body_excerpt(response)}"
+                )
+            return response
+        raise SourceError(
+            f"{self.source} failed after {self.max_attempts} attempts at {endpoint}; "
+            f"last error: {last_error}"
+        )
+
+    def get_json(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs).json()
+
+    def post_json(self, path: str, body: Any, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, json=body, **kwargs)
+
+    def _sleep_before_retry(
+        self, attempt: int, response: requests.Response | None, endpoint: str, error: str
+    ) -> None:
+        if attempt >= self.max_attempts:
+            return
+        delay = self._retry_after(response)
+        if delay is None:
+            # Exponential backoff with full jitter, bounded.
+            ceiling = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1))
+            delay = random.uniform(ceiling / 2, ceiling)
+        log.warning(
+            "%s: %s failed (%s); retry %d in %.1fs", self.source, endpoint, error, attempt, delay
+        )
+        time.sleep(delay)
+
+    @staticmethod
+    def _retry_after(response: requests.Response | None) -> float | None:
+        if response is None:
+            return None
+        value = response.headers.get("Retry-After")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            return None

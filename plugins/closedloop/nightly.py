@@ -1,0 +1,123 @@
+"""What each task of ``closed_loop_nightly`` does, given its Airflow context.
+
+The DAG file stays thin; everything that does I/O lives here and is imported inside the tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from . import settings as settings_module
+from .connections import api_connection, warehouse_uri
+from .extract import Night, extract_source
+from .warehouse import connect, ensure_tables
+
+log = logging.getLogger(__name__)
+
+
+def night_from_context(context: dict[str, Any]) -> Night:
+    """The run's data interval, in the configured timezone so that its dates are local days."""
+    import pendulum
+
+    tz = pendulum.timezone(settings_module.load().timezone)
+    start = context["data_interval_start"].in_timezone(tz)
+    end = context["data_interval_end"].in_timezone(tz)
+    if end <= start:
+        raise ValueError(
+            f"run {context['run_id']} has an empty data interval ({start} to {end}); "
+            "closed_loop_nightly needs a data-interval timetable"
+        )
+    return Night(start=start, end=end, run_id=context["run_id"])
+
+
+def extract(source: str, context: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "source": source,
+        **extract_source(source, night_from_context(context), warehouse_uri()),
+    }
+
+
+def validate_raw() -> dict[str, Any]:
+    from .validation import validate_raw as run_checkpoint
+
+    started = time.monotonic()
+    result = run_checkpoint(warehouse_uri())
+    return {
+        **result,
+        "seconds": round(time.monotonic() - started, 2),
+        "finished_at": datetime.now().astimezone().isoformat(),
+    }
+
+
+def score(context: dict[str, Any]) -> dict[str, Any]:
+    from .scoring import score_open_leads
+
+    night = night_from_context(context)
+    started = time.monotonic()
+    with connect(warehouse_uri()) as conn:
+        ensure_tables(conn)
+        stats = score_open_leads(conn, night.run_id, scored_at=night.end)
+    return {
+        **asdict(stats),
+        "seconds": round(time.monotonic() - started, 2),
+        "started_at": datetime.now().astimezone().isoformat(),
+    }
+
+
+def push(context: dict[str, Any]) -> dict[str, Any]:
+    from .reverse_etl import push_scores
+    from .sources.hubspot import CONN_ID, DEFAULT_BASE_URL, HubSpotClient
+
+    settings = settings_module.load()
+    started = time.monotonic()
+    client = HubSpotClient(api_connection(CONN_ID, DEFAULT_BASE_URL))
+    with connect(warehouse_uri()) as conn:
+        stats = push_scores(conn, client, context["run_id"], settings.crm_batch_size)
+    return {**asdict(stats), "seconds": round(time.monotonic() - started, 2)}
+
+
+def record_run(
+    extracts: list[dict[str, Any]],
+    validation: dict[str, Any],
+    scores: dict[str, Any],
+    pushed: dict[str, Any],
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """Write the night's summary to ops.pipeline_runs and the task log."""
+    import json
+
+    night = night_from_context(context)
+    with connect(warehouse_uri()) as conn:
+        mart_rows = conn.execute("select count(*) from marts.closed_loop_attribution").fetchone()[0]
+        dbt_seconds = (
+            datetime.fromisoformat(scores["started_at"])
+            - datetime.fromisoformat(validation["finished_at"])
+        ).total_seconds()
+        summary = {
+            "rows_per_source": {e["source"]: e["loaded"] for e in extracts},
+            "rejects_per_source": {e["source"]: e["rejected"] for e in extracts},
+            "mart_rows": {"closed_loop_attribution": mart_rows},
+            "leads_scored": scores["scored"],
+            "scores_pushed": pushed["succeeded"],
+            "scores_failed": pushed["failed"],
+            "seconds": {
+                "extract": {e["source"]: e["seconds"] for e in extracts},
+                "validate": validation["seconds"],
+                "dbt": round(dbt_seconds, 2),
+                "score": scores["seconds"],
+                "push": pushed["seconds"],
+            },
+        }
+        conn.execute(
+            """insert into ops.pipeline_runs (run_id, night_start, night_end, summary)
+               values (%s, %s, %s, %s)
+               on conflict (run_id) do update set summary = excluded.summary,
+                   recorded_at = now()""",
+            (night.run_id, night.start, night.end, json.dumps(summary)),
+        )
+    log.info("night %s to %s: %s", night.start, night.end, json.dumps(summary, indent=2))
+    return summary

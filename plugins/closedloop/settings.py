@@ -1,0 +1,52 @@
+"""Every tunable of the pipeline in one place, read from the environment with documented defaults.
+
+Nothing here does I/O beyond reading environment variables, so DAG files may import it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+# The sources a night extracts, one Airflow task each (see closedloop.extract.SOURCES).
+SOURCE_NAMES = ("matomo", "google_ads", "meta_ads", "linkedin_ads", "hubspot")
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(
+            f"environment variable {name} must be a whole number, got {raw!r}"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    timezone: str  # CLOSEDLOOP_TIMEZONE: the nights' boundaries and the schedule's zone
+    schedule: str  # CLOSEDLOOP_SCHEDULE: cron for when a night is processed (after it ends)
+    history_days: int  # CLOSEDLOOP_HISTORY_DAYS: loaded by the first run into an empty warehouse
+    crm_overlap_hours: int  # CLOSEDLOOP_CRM_OVERLAP_HOURS: re-read of CRM changes before the night
+    ads_restatement_days: int  # CLOSEDLOOP_ADS_RESTATEMENT_DAYS: ad spend re-pulled each night
+    crm_batch_size: int  # CLOSEDLOOP_CRM_BATCH_SIZE: records per CRM batch update (max 100)
+    task_retries: int  # CLOSEDLOOP_TASK_RETRIES
+
+
+def load() -> Settings:
+    batch = _int("CLOSEDLOOP_CRM_BATCH_SIZE", 100)
+    if not 1 <= batch <= 100:
+        raise ValueError(
+            "CLOSEDLOOP_CRM_BATCH_SIZE must be between 1 and 100 (HubSpot's batch limit)"
+        )
+    return Settings(
+        timezone=os.environ.get("CLOSEDLOOP_TIMEZONE", "UTC"),
+        schedule=os.environ.get("CLOSEDLOOP_SCHEDULE", "0 0 * * *"),
+        history_days=_int("CLOSEDLOOP_HISTORY_DAYS", 400),
+        crm_overlap_hours=_int("CLOSEDLOOP_CRM_OVERLAP_HOURS", 6),
+        ads_restatement_days=_int("CLOSEDLOOP_ADS_RESTATEMENT_DAYS", 7),
+        crm_batch_size=batch,
+        task_retries=_int("CLOSEDLOOP_TASK_RETRIES", 2),
+    )

@@ -1,0 +1,189 @@
+"""HubSpot CRM v3: contacts, companies, deals with their contacts, deal pipelines; and the
+write side the reverse ETL needs (contact properties and batch updates)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..connections import ApiConnection
+from ..http_client import HttpClient, SourceError
+from . import Record
+
+CONN_ID = "crm_hubspot"
+DEFAULT_BASE_URL = "https://api.hubapi.com"
+LIST_PAGE_SIZE = 100  # the v3 list endpoints' maximum
+SEARCH_PAGE_SIZE = 200  # the search endpoint's maximum
+SEARCH_RESULT_CAP = 10_000  # search refuses to page past this many results per query
+BATCH_LIMIT = 100
+
+PROPERTIES = {
+    "contacts": [
+        "email",
+        "firstname",
+        "lastname",
+        "company",
+        "createdate",
+        "lastmodifieddate",
+        "lifecyclestage",
+        "hs_lead_status",
+        "associatedcompanyid",
+        "jobtitle",
+    ],
+    "companies": [
+        "name",
+        "domain",
+        "industry",
+        "numberofemployees",
+        "createdate",
+        "hs_lastmodifieddate",
+    ],
+    "deals": [
+        "dealname",
+        "amount",
+        "dealstage",
+        "pipeline",
+        "createdate",
+        "closedate",
+        "hs_lastmodifieddate",
+        "deal_currency_code",
+        "closed_lost_reason",
+    ],
+}
+# Contacts keep their modification time under a different name than other objects.
+MODIFIED_PROPERTY = {
+    "contacts": "lastmodifieddate",
+    "companies": "hs_lastmodifieddate",
+    "deals": "hs_lastmodifieddate",
+}
+
+
+def _ms(moment: datetime) -> str:
+    return str(int(moment.timestamp() * 1000))
+
+
+class HubSpotClient:
+    def __init__(self, connection: ApiConnection):
+        self.http = HttpClient(
+            "HubSpot CRM",
+            connection.base_url,
+            connection.conn_id,
+            {"Authorization": f"Bearer {connection.token}"},
+        )
+
+    # ---- reading ---------------------------------------------------------------------
+    def list_objects(
+        self, object_type: str, associations: list[str] | None = None
+    ) -> Iterator[dict]:
+        """Every object of a type through GET /crm/v3/objects/{type}, following paging.next.after.
+
+        Args:
+            object_type: contacts, companies or deals.
+            associations: object types whose associated ids to include.
+        """
+        params: dict[str, str] = {
+            "limit": str(LIST_PAGE_SIZE),
+            "properties": ",".join(PROPERTIES[object_type]),
+        }
+        if associations:
+            params["associations"] = ",".join(associations)
+        while True:
+            page = self.http.get_json(f"/crm/v3/objects/{object_type}", params=params)
+            yield from page.get("results", [])
+            after = page.get("paging", {}).get("next", {}).get("after")
+            if not after:
+                return
+            params["after"] = after
+
+    def search_modified(self, object_type: str, since: datetime, until: datetime) -> Iterator[dict]:
+        """Objects modified in [since, until) through the search endpoint.
+
+        A window holding more than the search cap is split in halves until each part fits, so
+        no result is silently dropped.
+
+        Args:
+            object_type: contacts, companies or deals.
+            since: inclusive lower bound of the modification time.
+            until: exclusive upper bound.
+        """
+        prop = MODIFIED_PROPERTY[object_type]
+        body: dict[str, Any] = {
+            "filterGroups": [
+                {
+                    "filters": [
+                        {"propertyName": prop, "operator": "GTE", "value": _ms(since)},
+                        {"propertyName": prop, "operator": "LT", "value": _ms(until)},
+                    ]
+                }
+            ],
+            "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
+            "properties": PROPERTIES[object_type],
+            "limit": SEARCH_PAGE_SIZE,
+        }
+        path = f"/crm/v3/objects/{object_type}/search"
+        first = self.http.post_json(path, body).json()
+        if first.get("total", 0) > SEARCH_RESULT_CAP:
+            if until - since <= timedelta(seconds=1):
+                raise SourceError(
+                    f"HubSpot: more than {SEARCH_RESULT_CAP} {object_type} modified "
+                    f"within one second at {since.isoformat()}"
+                )
+            middle = since + (until - since) / 2
+            yield from self.search_modified(object_type, since, middle)
+            yield from self.search_modified(object_type, middle, until)
+            return
+        page = first
+        while True:
+            yield from page.get("results", [])
+            after = page.get("paging", {}).get("next", {}).get("after")
+            if not after:
+                return
+            page = self.http.post_json(path, {**body, "after": after}).json()
+
+    def deal_pipelines(self) -> list[dict]:
+        return self.http.get_json("/crm/v3/pipelines/deals").get("results", [])
+
+    # ---- writing ---------------------------------------------------------------------
+    def contact_property_exists(self, name: str) -> bool:
+        response = self.http.session.get(
+            f"{self.http.base_url}/crm/v3/properties/contacts/{name}", timeout=self.http.timeout
+        )
+        if response.status_code == 404:
+            return False
+        if response.status_code in (401, 403):
+            self.http.request("GET", f"/crm/v3/properties/contacts/{name}")  # raises with advice
+        response.raise_for_status()
+        return True
+
+    def create_contact_property(self, definition: dict[str, Any]) -> None:
+        self.http.post_json("/crm/v3/properties/contacts", definition)
+
+    def batch_update_contacts(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        """POST /crm/v3/objects/contacts/batch/update: 200 when all landed, 207 with per-record
+        errors otherwise. Returns the response body with its HTTP status under ``httpStatus``.
+
+        Args:
+            inputs: at most 100 ``{"id": ..., "properties": {...}}`` items.
+        """
+        if len(inputs) > BATCH_LIMIT:
+            raise ValueError(f"HubSpot batch update takes at most {BATCH_LIMIT} records")
+        response = self.http.post_json("/crm/v3/objects/contacts/batch/update", {"inputs": inputs})
+        return {**response.json(), "httpStatus": response.status_code}
+
+
+def extract(client: HubSpotClient, since: datetime | None, until: datetime) -> Iterator[Record]:
+    """Contacts changed in [since, until) (all of them when ``since`` is None), and snapshots of
+    companies, deals with their contacts, and deal pipelines."""
+    if since is None:
+        contacts = client.list_objects("contacts")
+    else:
+        contacts = client.search_modified("contacts", since, until)
+    for contact in contacts:
+        yield Record("contacts", contact.get("id"), None, contact)
+    for company in client.list_objects("companies"):
+        yield Record("companies", company.get("id"), None, company)
+    for deal in client.list_objects("deals", associations=["contacts"]):
+        yield Record("deals", deal.get("id"), None, deal)
+    for pipeline in client.deal_pipelines():
+        yield Record("deal_pipelines", pipeline.get("id"), None, pipeline)
