@@ -1,0 +1,110 @@
+"""Shared fixtures: a real PostgreSQL (embedded) and the simulator serving over real HTTP.
+
+Set CLOSEDLOOP_TEST_WAREHOUSE_URI to run against another server instead of the embedded one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+from closedloop import embedded_warehouse
+from closedloop.connections import ApiConnection
+
+from include.devstack import api_connections
+from include.simulator.apis import Settings
+from include.simulator.server import Simulator
+from include.simulator.world import World
+
+# The simulated company's "now": fixed so that every number in the tests is reproducible.
+WORLD_END = date(2026, 6, 30)
+
+# Airflow reads its home at import: keep tests away from ~/airflow and any real deployment.
+os.environ.setdefault(
+    "AIRFLOW_HOME", str(Path(__file__).resolve().parents[1] / ".local" / "test-airflow")
+)
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.update(
+    {
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "GX_ANALYTICS_ENABLED": "False",
+        "DO_NOT_TRACK": "1",
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def server_uri(tmp_path_factory) -> Iterator[str]:
+    """A libpq URI to a PostgreSQL server's maintenance database (embedded unless overridden)."""
+    external = os.environ.get("CLOSEDLOOP_TEST_WAREHOUSE_URI")
+    if external:
+        yield external
+        return
+    pgdata = tmp_path_factory.mktemp("warehouse") / "pgdata"
+    warehouse = embedded_warehouse.start(pgdata, secrets.token_urlsafe(12))
+    try:
+        yield warehouse.uri("postgres")
+    finally:
+        embedded_warehouse.destroy(pgdata)
+
+
+@pytest.fixture
+def fresh_database(server_uri: str):
+    """A factory of empty databases on the test server; each returns its URI."""
+    created: list[str] = []
+
+    def make(prefix: str = "t") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(server_uri, autocommit=True) as conn:
+            conn.execute(f'create database "{name}"')
+        created.append(name)
+        return server_uri.rsplit("/", 1)[0] + f"/{name}"
+
+    yield make
+    with psycopg.connect(server_uri, autocommit=True) as conn:
+        for name in created:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def world() -> World:
+    return World(seed=7, profile="small", end_date=WORLD_END)
+
+
+@pytest.fixture(scope="session")
+def token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+@pytest.fixture(scope="session")
+def simulator(world: World, token: str) -> Iterator[Simulator]:
+    # Small pages so that every client's paging is exercised.
+    simulator = Simulator(world, Settings(token=token, google_page_size=250)).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture(scope="session")
+def connections(simulator: Simulator, token: str) -> dict[str, ApiConnection]:
+    """ApiConnection per source name, as Airflow would build them from AIRFLOW_CONN_*."""
+    by_conn_id = api_connections(simulator.base_url, token)
+    source_of = {
+        "web_matomo": "matomo",
+        "ads_google": "google_ads",
+        "ads_meta": "meta_ads",
+        "ads_linkedin": "linkedin_ads",
+        "crm_hubspot": "hubspot",
+    }
+    return {
+        source_of[conn_id]: ApiConnection(
+            conn_id, conn["host"], conn["password"], conn.get("extra", {})
+        )
+        for conn_id, conn in by_conn_id.items()
+    }

@@ -1,0 +1,134 @@
+"""The whole night through Airflow (`airflow dags test`) against the simulator and a real
+PostgreSQL, checked against the simulator's ground truth; then the same night again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from closedloop.warehouse import RAW_TABLES, connect
+
+from include.devstack import airflow_env, api_connections, warehouse_connection
+from tests.conftest import WORLD_END
+
+pytestmark = pytest.mark.e2e
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+
+
+def _airflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([AIRFLOW, *args], env=env, capture_output=True, text=True, timeout=900)
+
+
+def _fingerprint(uri: str) -> dict[str, str]:
+    """A checksum of every raw table and mart, and of what the CRM acknowledged."""
+    queries = {
+        f"raw.{t}": f"select md5(coalesce(string_agg(record_id || ':' || "
+        f"coalesce(partition_date::text, '') || ':' || payload::text, ',' "
+        f"order by record_id, partition_date), '')) from raw.{t}"
+        for t in RAW_TABLES
+    }
+    for mart in ("closed_loop_attribution", "lead_features"):
+        queries[f"marts.{mart}"] = (
+            f"select md5(coalesce(string_agg(m::text, ',' order by m::text),"
+            f" '')) from marts.{mart} m"
+        )
+    queries["ops.crm_sync_state"] = (
+        "select md5(coalesce(string_agg(contact_id || ':' || score, "
+        "',' order by contact_id), '')) from ops.crm_sync_state"
+    )
+    with connect(uri) as conn:
+        return {name: conn.execute(sql).fetchone()[0] for name, sql in queries.items()}
+
+
+@pytest.fixture(scope="module")
+def airflow_run(server_uri, simulator, token, tmp_path_factory):
+    """Run the night ending WORLD_END once; yield what the tests need to look at it."""
+    import uuid
+
+    import psycopg
+
+    database = f"e2e_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_uri, autocommit=True) as conn:
+        conn.execute(f'create database "{database}"')
+    parts = urlsplit(server_uri)
+    connections = api_connections(simulator.base_url, token)
+    connections["warehouse_postgres"] = warehouse_connection(
+        parts.hostname, parts.port, unquote(parts.password or ""), database
+    )
+    env = {**os.environ, **airflow_env(tmp_path_factory.mktemp("airflow-home"), connections)}
+    migrated = _airflow(env, "db", "migrate")
+    assert migrated.returncode == 0, migrated.stderr[-3000:]
+    uri = server_uri.rsplit("/", 1)[0] + f"/{database}"
+
+    def run_night() -> subprocess.CompletedProcess:
+        # A run at WORLD_END's midnight covers the night before it (data-interval timetable).
+        return _airflow(env, "dags", "test", "closed_loop_nightly", WORLD_END.isoformat())
+
+    first = run_night()
+    assert first.returncode == 0, (first.stdout + first.stderr)[-6000:]
+    yield {"uri": uri, "run_night": run_night, "first": first}
+    with psycopg.connect(server_uri, autocommit=True) as conn:
+        conn.execute(f'drop database "{database}" with (force)')
+
+
+def test_the_run_covers_the_night_before(airflow_run):
+    with connect(airflow_run["uri"]) as conn:
+        start, end = conn.execute("select night_start, night_end from ops.pipeline_runs").fetchone()
+    assert (start.date().isoformat(), end.date().isoformat()) == ("2026-06-29", "2026-06-30")
+
+
+def test_a_first_touch_channel_per_won_deal_as_in_ground_truth(airflow_run, world):
+    with connect(airflow_run["uri"]) as conn:
+        rows = conn.execute(
+            "select deal_id, contact_id, first_touch_channel from marts.closed_loop_attribution"
+        ).fetchall()
+    assert {(d, c): ch for d, c, ch in rows} == {
+        (deal.deal_id, cid): world.true_first_touch_channel(cid)
+        for deal in world.won_deals()
+        for cid in deal.contact_ids
+    }
+
+
+def test_b_mart_revenue_equals_closed_won_revenue_to_the_cent(airflow_run, world):
+    with connect(airflow_run["uri"]) as conn:
+        total = conn.execute("select sum(revenue) from marts.closed_loop_attribution").fetchone()[0]
+    assert total == Decimal(str(world.closed_won_revenue()))
+
+
+def test_c_the_crm_holds_a_score_for_every_open_lead(airflow_run, simulator, world):
+    written = simulator.apis.crm.contact_values
+    scored = {cid for cid, values in written.items() if "closedloop_lead_score" in values}
+    assert scored == world.open_lead_ids()
+    for cid in scored:
+        assert 0 <= int(written[cid]["closedloop_lead_score"]) <= 100
+        assert written[cid]["closedloop_scored_at"].startswith("2026-06-30T00:00:00")
+    assert {"closedloop_lead_score", "closedloop_scored_at"} <= set(
+        simulator.apis.crm.custom_properties
+    )
+    assert simulator.apis.crm.batch_update_calls == -(-len(scored) // 100)
+
+
+def test_d_a_second_run_of_the_same_night_changes_nothing_and_pushes_nothing(
+    airflow_run, simulator
+):
+    before = _fingerprint(airflow_run["uri"])
+    calls_before = simulator.apis.crm.batch_update_calls
+    second = airflow_run["run_night"]()
+    assert second.returncode == 0, (second.stdout + second.stderr)[-6000:]
+    assert _fingerprint(airflow_run["uri"]) == before
+    assert simulator.apis.crm.batch_update_calls == calls_before
+    with connect(airflow_run["uri"]) as conn:
+        summaries = [
+            r[0]
+            for r in conn.execute(
+                "select summary from ops.pipeline_runs order by recorded_at"
+            ).fetchall()
+        ]
+    assert len(summaries) == 2
+    assert summaries[0]["scores_pushed"] == len(simulator.apis.crm.contact_values)
+    assert summaries[1]["scores_pushed"] == 0
