@@ -18,6 +18,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
+
 from closedloop import settings
 from closedloop.dbt_group import dbt_build_group
 

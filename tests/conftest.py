@@ -14,9 +14,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from closedloop import embedded_warehouse
 from closedloop.connections import ApiConnection
-
 from include.devstack import api_connections
 from include.simulator.apis import Settings
 from include.simulator.server import Simulator

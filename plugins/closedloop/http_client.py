@@ -64,8 +64,17 @@ class HttpClient:
         self.session.headers.update(headers or {})
         self.calls = 0
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """Send a request, retrying what is worth retrying; return the successful response."""
+    def request(
+        self, method: str, path: str, *, expected: frozenset[int] = frozenset(), **kwargs: Any
+    ) -> requests.Response:
+        """Send a request, retrying what is worth retrying; return the successful response.
+
+        Args:
+            method: HTTP method.
+            path: path below the base URL (or a full URL).
+            expected: error statuses that are an answer, not a failure (e.g. 404 for "missing").
+            kwargs: passed to requests.
+        """
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         endpoint = f"{method} {url.split('?')[0]}"
         last_error = "no attempt made"
@@ -87,7 +96,7 @@ class HttpClient:
                 last_error = f"HTTP {response.status_code}: {_body_excerpt(response, 200)}"
                 self._sleep_before_retry(attempt, response, endpoint, last_error)
                 continue
-            if response.status_code >= 400:
+            if response.status_code >= 400 and response.status_code not in expected:
                 raise SourceError(
                     f"{self.source} rejected {endpoint} with HTTP {response.status_code}: "
                     f"{_body_excerpt(response)}"

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+
 from closedloop.validation import ValidationFailed, validate_raw
 from closedloop.warehouse import connect
-
 from tests.conftest import WORLD_END
 from tests.warehouse_helpers import dbt, load_night, utc_midnight
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from closedloop.warehouse import RAW_TABLES, connect
 
+from closedloop.warehouse import RAW_TABLES, connect
 from include.devstack import airflow_env, api_connections, warehouse_connection
 from tests.conftest import WORLD_END
 

@@ -7,6 +7,7 @@ import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from closedloop.http_client import AuthenticationError
 from closedloop.sources import Window, google_ads, hubspot, linkedin_ads, matomo, meta_ads
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from closedloop.http_client import AuthenticationError, HttpClient, SourceError
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 import psycopg
 import pytest
+
 from closedloop.load import load_records
 from closedloop.sources import Record, Window
 from closedloop.warehouse import connect, ensure_tables

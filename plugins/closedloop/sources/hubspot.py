@@ -146,15 +146,10 @@ class HubSpotClient:
 
     # ---- writing ---------------------------------------------------------------------
     def contact_property_exists(self, name: str) -> bool:
-        response = self.http.session.get(
-            f"{self.http.base_url}/crm/v3/properties/contacts/{name}", timeout=self.http.timeout
+        response = self.http.request(
+            "GET", f"/crm/v3/properties/contacts/{name}", expected=frozenset({404})
         )
-        if response.status_code == 404:
-            return False
-        if response.status_code in (401, 403):
-            self.http.request("GET", f"/crm/v3/properties/contacts/{name}")  # raises with advice
-        response.raise_for_status()
-        return True
+        return response.status_code != 404
 
     def create_contact_property(self, definition: dict[str, Any]) -> None:
         self.http.post_json("/crm/v3/properties/contacts", definition)

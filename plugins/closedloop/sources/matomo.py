@@ -17,7 +17,8 @@ PAGE_SIZE = 1000
 
 def _is_auth_failure(response: requests.Response) -> bool:
     """Matomo reports refused tokens as ``{"result": "error"}``, often with HTTP 200."""
-    if "json" not in response.headers.get("Content-Type", ""):
+    # Visit pages are JSON arrays; only an object can be an error (and parsing pages twice is slow).
+    if response.content.lstrip()[:1] != b"{":
         return False
     body = response.json()
     return (

@@ -1,0 +1,76 @@
+"""Pushing scores to the CRM simulator: only changes are sent, refused records are logged and
+retried next night while the rest of their batch lands."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from closedloop.connections import ApiConnection
+from closedloop.reverse_etl import push_scores
+from closedloop.sources.hubspot import HubSpotClient
+from closedloop.warehouse import connect, ensure_tables
+from include.simulator.apis import Settings
+from include.simulator.server import Simulator
+from include.simulator.world import World
+
+SCORED_AT = datetime(2026, 6, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def crm(token):
+    simulator = Simulator(World(seed=11, end_date=SCORED_AT.date()), Settings(token=token)).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def conn(fresh_database):
+    with connect(fresh_database("push")) as conn:
+        ensure_tables(conn)
+        yield conn
+
+
+def set_scores(conn, scores: dict[str, int]) -> None:
+    conn.execute("delete from ops.lead_scores")
+    for contact_id, score in scores.items():
+        conn.execute(
+            "insert into ops.lead_scores values (%s, %s, %s, 'run')", (contact_id, score, SCORED_AT)
+        )
+
+
+def client(crm, token) -> HubSpotClient:
+    return HubSpotClient(ApiConnection("crm_hubspot", f"{crm.base_url}/hubspot", token))
+
+
+def test_only_changed_scores_are_sent_and_a_quiet_night_sends_nothing(crm, token, conn):
+    ids = [c.contact_id for c in crm.world.contacts[:250]]
+    set_scores(conn, dict.fromkeys(ids, 40))
+    first = push_scores(conn, client(crm, token), "night-1")
+    assert (first.sent, first.succeeded, first.batches) == (250, 250, 3)
+    assert crm.apis.crm.contact_values[ids[0]]["closedloop_lead_score"] == "40"
+
+    set_scores(conn, {**dict.fromkeys(ids, 40), ids[5]: 75, ids[9]: 12})
+    second = push_scores(conn, client(crm, token), "night-2")
+    assert (second.sent, second.batches) == (2, 1)
+    assert crm.apis.crm.contact_values[ids[5]]["closedloop_lead_score"] == "75"
+
+    calls = crm.apis.crm.batch_update_calls
+    quiet = push_scores(conn, client(crm, token), "night-3")
+    assert quiet.sent == 0
+    assert crm.apis.crm.batch_update_calls == calls
+
+
+def test_refused_records_are_logged_and_retried_while_the_rest_lands(crm, token, conn):
+    good = [c.contact_id for c in crm.world.contacts[:5]]
+    set_scores(conn, {**dict.fromkeys(good, 55), "999999999": 80})
+    stats = push_scores(conn, client(crm, token), "night-1")
+    assert (stats.sent, stats.succeeded, stats.failed) == (6, 5, 1)
+    assert all(crm.apis.crm.contact_values[cid]["closedloop_lead_score"] == "55" for cid in good)
+    status, error = conn.execute(
+        "select status, error from ops.crm_sync_log where contact_id = '999999999'"
+    ).fetchone()
+    assert status == "failed" and error.startswith("OBJECT_NOT_FOUND")
+    retried = push_scores(conn, client(crm, token), "night-2")
+    assert (retried.sent, retried.failed) == (1, 1)  # only the refused one is tried again
