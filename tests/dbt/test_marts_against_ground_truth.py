@@ -107,3 +107,77 @@ def test_the_raw_gate_passes_good_data_and_stops_duplicates(built):
     assert "raw.hubspot_deals: expect_column_values_to_be_unique on column record_id" in str(
         failure.value
     )
+
+
+def _truth_by_channel(world, lookback_days: int = 90) -> dict[str, dict[str, Decimal]]:
+    """First-touch, last-touch and linear revenue per channel, from the simulator's own records.
+
+    Each won deal's amount is split evenly across its contacts to the cent (lowest ids take the
+    leftover cents); a contact's touches are their visits, on every device, from the lookback
+    before lead creation up to the opportunity's creation; no touch means `offline`.
+    """
+    from datetime import timedelta
+
+    def seconds(moment):  # Matomo reports whole seconds, HubSpot milliseconds
+        return int(moment.timestamp())
+
+    visits_by_device = defaultdict(list)
+    for visit in world.visits:
+        visits_by_device[visit.visitor_id].append(visit)
+    totals = {model: defaultdict(Decimal) for model in ("first_touch", "last_touch", "linear")}
+    for deal in world.won_deals():
+        cents = round(deal.amount * 100)
+        ordered = sorted(deal.contact_ids, key=lambda c: (len(c), c))
+        for rank, contact_id in enumerate(ordered):
+            share = Decimal(cents // len(ordered) + (1 if rank < cents % len(ordered) else 0)) / 100
+            contact = world.contact(contact_id)
+            start = contact.created_at - timedelta(days=lookback_days)
+            end = max(deal.created_at, contact.created_at)
+            journey = sorted(
+                (
+                    v
+                    for device in contact.visitor_ids
+                    for v in visits_by_device[device]
+                    if seconds(start) <= seconds(v.started_at) < end.timestamp()
+                ),
+                key=lambda v: (seconds(v.started_at), str(v.visit_id)),
+            )
+            channels = [v.channel for v in journey] or ["offline"]
+            totals["first_touch"][channels[0]] += share
+            totals["last_touch"][channels[-1]] += share
+            for channel in channels:
+                totals["linear"][channel] += share / len(channels)
+    return totals
+
+
+def test_first_last_and_linear_revenue_per_channel_match_ground_truth(built, world):
+    with connect(built) as conn:
+        rows = conn.execute(
+            "select attribution_model, channel, sum(attributed_revenue) from marts.fct_attribution "
+            "where attribution_model in ('first_touch', 'last_touch', 'linear') group by 1, 2"
+        ).fetchall()
+    measured = {model: {} for model in ("first_touch", "last_touch", "linear")}
+    for model, channel, revenue in rows:
+        measured[model][channel] = revenue
+    truth = _truth_by_channel(world)
+    for model, by_channel in truth.items():
+        assert set(measured[model]) == {c for c, v in by_channel.items() if v}
+        for channel, revenue in by_channel.items():
+            assert abs(measured[model].get(channel, Decimal(0)) - revenue) < Decimal("0.01"), (
+                model,
+                channel,
+            )
+    assert truth["first_touch"] != truth["last_touch"]  # the models really differ on this data
+
+
+def test_every_model_attributes_each_deal_once(built, world):
+    with connect(built) as conn:
+        rows = conn.execute(
+            "select attribution_model, count(distinct deal_id), round(sum(credit), 6), "
+            "round(sum(attributed_revenue), 2) from marts.fct_attribution group by 1"
+        ).fetchall()
+    assert len(rows) == 6
+    for _, deals, credits, revenue in rows:
+        assert deals == len(world.won_deals())
+        assert credits == len(world.won_deals())
+        assert revenue == Decimal(str(world.closed_won_revenue()))

@@ -1,0 +1,92 @@
+-- One row per closed-won deal x touch x attribution model, with the touch's credit and the
+-- revenue it earns. Each contact's share of the deal's revenue (int_won_revenue_split) is spread
+-- over that contact's touches by the model; a touch's `credit` is its part of the whole deal, so
+-- credits sum to 1 per deal and model, and attributed revenue sums to the deal's amount.
+with
+
+touches as (
+
+    select * from {{ ref('int_deal_touches') }}
+
+),
+
+weighted as (
+
+    select
+        touches.*,
+        case when is_first_touch then 1 else 0 end as first_touch_weight,
+        case when is_opportunity_creation_touch then 1 else 0 end as last_touch_weight,
+        1.0 as linear_weight,
+        case
+            when touch_count = 1 then 1.0
+            when touch_count = 2 then 0.5
+            when is_first_touch or is_opportunity_creation_touch then 0.4
+            else 0.2 / (touch_count - 2)
+        end as position_based_weight,
+        power(
+            0.5,
+            coalesce(days_before_opportunity, 0) / {{ var('time_decay_half_life_days') }}
+        ) as time_decay_weight,
+        -- 30% for each role a touch holds (first, lead creation, opportunity creation) and 10%
+        -- shared by the touches holding none; normalized below when roles coincide or are missing.
+        0.3 * (
+            case when is_first_touch then 1 else 0 end
+            + case when is_lead_creation_touch then 1 else 0 end
+            + case when is_opportunity_creation_touch then 1 else 0 end
+        ) as w_role_weight
+    from touches
+
+),
+
+w_shaped as (
+
+    select
+        weighted.*,
+        case
+            when w_role_weight > 0 then w_role_weight
+            else 0.1 / count(*) filter (where w_role_weight = 0)
+                over (partition by deal_id, contact_id)
+        end as w_shaped_weight
+    from weighted
+
+),
+
+unpivoted as (
+
+    {% set models = ['first_touch', 'last_touch', 'linear', 'position_based', 'time_decay', 'w_shaped'] %}
+    {% for model in models %}
+    select
+        deal_touch_id, deal_id, contact_id, visit_id, touched_at, channel, touch_source,
+        touch_medium, touch_campaign, contact_share, contact_revenue,
+        '{{ model }}' as attribution_model,
+        {{ model }}_weight::numeric as weight
+    from w_shaped
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+normalized as (
+
+    select
+        unpivoted.*,
+        weight / sum(weight) over (partition by deal_id, contact_id, attribution_model)
+            as journey_credit
+    from unpivoted
+
+)
+
+select
+    deal_touch_id || '-' || attribution_model as attribution_id,
+    deal_id,
+    contact_id,
+    visit_id,
+    touched_at,
+    channel,
+    touch_source,
+    touch_medium,
+    touch_campaign,
+    attribution_model,
+    (contact_share * journey_credit)::numeric(20, 12) as credit,
+    (contact_revenue * journey_credit)::numeric(24, 8) as attributed_revenue
+from normalized
