@@ -467,6 +467,12 @@ class Apis:
             "hs_object_id": contact.contact_id,
             "lifecyclestage": "customer" if won else "lead",
             "associatedcompanyid": contact.company.company_id,
+            "hs_lead_status": contact.lead_status,
+            "disqualification_reason": contact.disqualification_reason,
+            "hs_lifecyclestage_lead_date": iso_ms(contact.created_at),
+            "hs_lifecyclestage_marketingqualifiedlead_date": contact.mql_at
+            and iso_ms(contact.mql_at),
+            "hs_lifecyclestage_salesqualifiedlead_date": contact.sql_at and iso_ms(contact.sql_at),
             **self.crm.contact_values.get(contact.contact_id, {}),
         }
         return {
@@ -508,6 +514,7 @@ class Apis:
             "hs_lastmodifieddate": iso_ms(deal.modified_at),
             "hs_object_id": deal.deal_id,
             "deal_currency_code": "USD",
+            "closed_lost_reason": deal.closed_lost_reason,
         }
         record: dict[str, Any] = {
             "id": deal.deal_id,

@@ -42,6 +42,8 @@ CHANNEL_LIFT = {
 }
 INDUSTRIES = ("software", "manufacturing", "finance", "healthcare", "retail", "education")
 PAGES = ("/", "/product", "/blog/closed-loop", "/customers", "/pricing", "/demo", "/about")
+LOST_REASONS = ("price", "chose a competitor", "no decision", "timing")
+DISQUALIFICATION_REASONS = ("no budget", "not a fit", "student", "competitor")
 DEAL_STAGES_OPEN = (
     "appointmentscheduled",
     "qualifiedtobuy",
@@ -112,6 +114,11 @@ class Contact:
     visitor_ids: list[str] = field(default_factory=list)
     true_first_touch: Visit | None = None
     true_conversion_probability: float = 0.0
+    # Sales' verdict and the lifecycle, as the CRM records them.
+    lead_status: str = "NEW"
+    disqualification_reason: str | None = None
+    mql_at: datetime | None = None
+    sql_at: datetime | None = None
 
 
 @dataclass
@@ -124,6 +131,7 @@ class Deal:
     closed_at: datetime | None
     contact_ids: list[str]
     modified_at: datetime
+    closed_lost_reason: str | None = None
 
 
 class World:
@@ -151,6 +159,7 @@ class World:
             self._build_visitor(number)
         self._build_offline_contacts()
         self._build_deals()
+        self._build_sales_verdicts()
         self.visits.sort(key=lambda visit: visit.started_at)
         for index, visit in enumerate(self.visits, start=1):
             visit.visit_id = index
@@ -402,6 +411,36 @@ class World:
                     modified,
                 )
             )
+
+    def _build_sales_verdicts(self) -> None:
+        """Lifecycle dates, lead status and lost reasons; a separate stream of randomness so that
+        the company's visits, contacts and deals do not depend on it."""
+        rng = random.Random(self.seed * 31 + 1)
+        deals_of: dict[str, list[Deal]] = {}
+        for deal in self.deals:
+            for contact_id in deal.contact_ids:
+                deals_of.setdefault(contact_id, []).append(deal)
+        for deal in self.deals:
+            if deal.stage == "closedlost":
+                deal.closed_lost_reason = rng.choice(LOST_REASONS)
+        for contact in self.contacts:
+            deals = deals_of.get(contact.contact_id, [])
+            first_deal = min((d.created_at for d in deals), default=None)
+            if first_deal is not None or rng.random() < contact.true_conversion_probability * 1.5:
+                mql_at = contact.created_at + timedelta(hours=rng.uniform(1, 72))
+                contact.mql_at = min(mql_at, first_deal) if first_deal else mql_at
+                if first_deal is not None:
+                    contact.sql_at = contact.mql_at + (first_deal - contact.mql_at) / 2
+            if contact.mql_at and contact.mql_at >= self.end:
+                contact.mql_at = None
+            if deals:
+                contact.lead_status = "OPEN_DEAL"
+            elif rng.random() < 1 - contact.true_conversion_probability:
+                contact.lead_status = rng.choice(("UNQUALIFIED", "BAD_TIMING", "UNQUALIFIED"))
+                if contact.lead_status == "UNQUALIFIED":
+                    contact.disqualification_reason = rng.choice(DISQUALIFICATION_REASONS)
+            else:
+                contact.lead_status = rng.choice(("NEW", "ATTEMPTED_TO_CONTACT", "CONNECTED"))
 
     # ---- ground truth -----------------------------------------------------------------
     def won_deals(self) -> list[Deal]:

@@ -181,3 +181,70 @@ def test_every_model_attributes_each_deal_once(built, world):
         assert deals == len(world.won_deals())
         assert credits == len(world.won_deals())
         assert revenue == Decimal(str(world.closed_won_revenue()))
+
+
+def test_campaign_performance_reconciles_spend_and_sessions_with_the_platforms(
+    built, simulator, world
+):
+    spend_truth = defaultdict(Decimal)
+    campaigns = {c.campaign_id: c for c in world.campaigns}
+    for (campaign_id, _), (cost, _, _) in simulator.apis._spend.items():
+        spend_truth[campaigns[campaign_id].platform] += Decimal(str(cost))
+    ad_campaign_names = {c.name for c in world.campaigns}
+    sessions_truth = sum(
+        1 for v in world.visits if v.campaign is not None and v.campaign.name in ad_campaign_names
+    )
+    with connect(built) as conn:
+        spend = dict(
+            conn.execute(
+                "select platform, sum(spend) from marts.campaign_performance group by 1"
+            ).fetchall()
+        )
+        sessions = conn.execute("select sum(sessions) from marts.campaign_performance").fetchone()[
+            0
+        ]
+    assert spend == dict(spend_truth)
+    assert sessions == sessions_truth
+
+
+def test_funnel_counts_every_visitor_lead_and_won_deal(built, world):
+    won_deal_channels = sum(
+        len({world.true_first_touch_channel(cid) for cid in deal.contact_ids})
+        for deal in world.won_deals()
+    )
+    with connect(built) as conn:
+        visitors, leads, customers = conn.execute(
+            "select sum(visitors), sum(leads), sum(customers) from marts.funnel_monthly"
+        ).fetchone()
+    assert visitors == len({v.visitor_id for v in world.visits})
+    assert leads == len(world.contacts)
+    assert customers == won_deal_channels
+
+
+def test_lead_quality_feedback_carries_sales_verdicts(built, world):
+    from collections import Counter
+
+    with connect(built) as conn:
+        rows = conn.execute(
+            "select verdict_type, verdict, sum(records) from marts.lead_quality_feedback "
+            "group by 1, 2"
+        ).fetchall()
+    measured = defaultdict(dict)
+    for verdict_type, verdict, records in rows:
+        measured[verdict_type][verdict] = records
+    assert measured["lead_status"] == dict(Counter(c.lead_status for c in world.contacts))
+    assert measured["disqualification_reason"] == dict(
+        Counter(c.disqualification_reason for c in world.contacts if c.disqualification_reason)
+    )
+
+    def segment(contact_id):
+        touch = world.contact(contact_id).true_first_touch
+        campaign = (touch.utm[0] or "(none)") if touch else "(none)"
+        return world.true_first_touch_channel(contact_id), campaign
+
+    lost_truth = Counter()
+    for deal in world.deals:
+        if deal.stage == "closedlost":
+            segments = {segment(cid) for cid in deal.contact_ids}
+            lost_truth[deal.closed_lost_reason] += len(segments)
+    assert measured["closed_lost_reason"] == dict(lost_truth)

@@ -53,8 +53,7 @@ w_shaped as (
 
 unpivoted as (
 
-    {% set models = ['first_touch', 'last_touch', 'linear', 'position_based', 'time_decay', 'w_shaped'] %}
-    {% for model in models %}
+    {% for model in attribution_models() %}
     select
         deal_touch_id, deal_id, contact_id, visit_id, touched_at, channel, touch_source,
         touch_medium, touch_campaign, contact_share, contact_revenue,

@@ -30,6 +30,12 @@ PROPERTIES = {
         "hs_lead_status",
         "associatedcompanyid",
         "jobtitle",
+        "hs_lifecyclestage_lead_date",
+        "hs_lifecyclestage_marketingqualifiedlead_date",
+        "hs_lifecyclestage_salesqualifiedlead_date",
+        # A custom property many portals keep for why sales disqualified a lead; HubSpot
+        # answers null for properties a portal does not have.
+        "disqualification_reason",
     ],
     "companies": [
         "name",
