@@ -248,3 +248,48 @@ def test_lead_quality_feedback_carries_sales_verdicts(built, world):
             segments = {segment(cid) for cid in deal.contact_ids}
             lost_truth[deal.closed_lost_reason] += len(segments)
     assert measured["closed_lost_reason"] == dict(lost_truth)
+
+
+def test_bi_reader_reads_the_marts_and_nothing_else(built):
+    import psycopg.errors
+
+    with connect(built) as conn:
+        conn.execute("set role bi_reader")
+        assert conn.execute("select count(*) from marts.closed_loop_attribution").fetchone()[0] > 0
+        assert conn.execute("select count(*) from marts.campaign_performance").fetchone()[0] > 0
+        for forbidden in (
+            "raw.hubspot_contacts",
+            "staging.stg_hubspot__contacts",
+            "ops.extract_runs",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select 1 from {forbidden} limit 1")
+
+
+def test_first_touch_credits_in_the_contract_mart_agree_with_fct_attribution(built):
+    with connect(built) as conn:
+        mismatches = conn.execute(
+            """select count(*) from marts.closed_loop_attribution a
+               where a.first_touch_credit_first_touch
+                       not in (0, round(a.revenue / a.deal_amount, 12))
+                  or a.first_touch_credit_linear > a.revenue / a.deal_amount + 0.000001"""
+        ).fetchone()[0]
+        credited = conn.execute(
+            "select count(*) from marts.closed_loop_attribution where first_touch_credit_linear > 0"
+        ).fetchone()[0]
+    assert mismatches == 0
+    assert credited > 0
+
+
+def test_docs_generate(built, tmp_path):
+    import json
+
+    result = dbt(built, "docs", "generate", target_path=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    catalog = json.loads((tmp_path / "catalog.json").read_text())
+    assert "model.closedloop.campaign_performance" in catalog["nodes"]
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert {
+        "exposure.closedloop.closed_loop_dashboard",
+        "exposure.closedloop.hubspot_lead_score_sync",
+    } <= set(manifest["exposures"])

@@ -105,29 +105,54 @@ numbered as (
         order by all_touches.touched_at, all_touches.visit_id
     )
 
+),
+
+journeys as (
+
+    select
+        deal_id || '-' || coalesce(contact_id, 'none') || '-' || coalesce(visit_id, 'offline')
+            as deal_touch_id,
+        deal_id,
+        contact_id,
+        visit_id,
+        touched_at,
+        channel,
+        touch_source,
+        touch_medium,
+        touch_campaign,
+        contact_revenue,
+        contact_share,
+        lead_created_at,
+        opportunity_created_at,
+        touch_number,
+        touch_count,
+        -- W-shaped roles: the first touch, the last touch before the lead was created, and the
+        -- last touch before the opportunity was created (one touch can hold several roles).
+        touch_number = 1 as is_first_touch,
+        touches_before_lead > 0 and touch_number = touches_before_lead as is_lead_creation_touch,
+        touch_number = touch_count as is_opportunity_creation_touch,
+        extract(epoch from (opportunity_created_at - touched_at)) / 86400.0 as days_before_opportunity
+    from numbered
+
+),
+
+fingerprints as (
+
+    -- Everything the deal's credits depend on, hashed: fct_attribution rebuilds a deal only when
+    -- this changes.
+    select
+        deal_id,
+        md5(string_agg(
+            concat_ws('|', deal_touch_id, touched_at, channel, touch_source, touch_medium,
+                touch_campaign, contact_revenue, contact_share, touch_number, touch_count,
+                lead_created_at, opportunity_created_at, is_lead_creation_touch),
+            ',' order by deal_touch_id
+        )) as deal_fingerprint
+    from journeys
+    group by deal_id
+
 )
 
-select
-    deal_id || '-' || coalesce(contact_id, 'none') || '-' || coalesce(visit_id, 'offline')
-        as deal_touch_id,
-    deal_id,
-    contact_id,
-    visit_id,
-    touched_at,
-    channel,
-    touch_source,
-    touch_medium,
-    touch_campaign,
-    contact_revenue,
-    contact_share,
-    lead_created_at,
-    opportunity_created_at,
-    touch_number,
-    touch_count,
-    -- W-shaped roles: the first touch, the last touch before the lead was created, and the
-    -- last touch before the opportunity was created (one touch can hold several roles).
-    touch_number = 1 as is_first_touch,
-    touches_before_lead > 0 and touch_number = touches_before_lead as is_lead_creation_touch,
-    touch_number = touch_count as is_opportunity_creation_touch,
-    extract(epoch from (opportunity_created_at - touched_at)) / 86400.0 as days_before_opportunity
-from numbered
+select journeys.*, fingerprints.deal_fingerprint
+from journeys
+inner join fingerprints on journeys.deal_id = fingerprints.deal_id

@@ -1,10 +1,25 @@
 -- Every visit with the marketing channel it counts under, from the editable channel_mapping seed:
 -- an exact (referrer type, medium) row wins over the referrer type's `*` row.
+-- Incremental: a night re-reads the days it may have reloaded (`incremental_reload_days`);
+-- after editing channel_mapping, run with --full-refresh.
+{{ config(
+    materialized='incremental',
+    unique_key='visit_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
+
 with
 
 visits as (
 
     select * from {{ ref('stg_matomo__visits') }}
+    {% if is_incremental() %}
+    where visit_date >= (
+        select coalesce(max(visit_date), '1900-01-01'::date) - {{ var('incremental_reload_days') }}
+        from {{ this }}
+    )
+    {% endif %}
 
 ),
 

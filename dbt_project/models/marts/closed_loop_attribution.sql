@@ -1,6 +1,8 @@
--- The closed loop: one row per closed-won deal and contact, with the contact's first touch
--- (stitched across all their devices) and their share of the revenue. A won deal whose contact
--- never touched the website keeps its revenue under the channel `offline`.
+-- The closed loop: one row per closed-won deal and contact, with the contact's first and last
+-- touch before lead creation (stitched across all their devices), their share of the revenue, and
+-- the credit each attribution model gives those two touches for this deal (0 when a touch is
+-- outside the model's lookback window). A won deal whose contact never touched the website keeps
+-- its revenue under the channel `offline`.
 with
 
 revenue as (
@@ -12,6 +14,28 @@ revenue as (
 first_touches as (
 
     select * from {{ ref('int_contact_touches') }} where touch_number = 1
+
+),
+
+last_touches as (
+
+    select * from {{ ref('int_contact_touches') }} where touch_number = touch_count
+
+),
+
+credits as (
+
+    select
+        deal_id,
+        contact_id,
+        visit_id,
+        {% for model in attribution_models() %}
+        max(credit) filter (where attribution_model = '{{ model }}') as credit_{{ model }}
+        {%- if not loop.last %},{% endif %}
+        {% endfor %}
+    from {{ ref('fct_attribution') }}
+    where visit_id is not null
+    group by deal_id, contact_id, visit_id
 
 ),
 
@@ -35,7 +59,25 @@ select
     revenue.closed_at as closed_won_at,
     revenue.deal_amount::numeric(18, 2) as deal_amount,
     revenue.contact_count::integer as deal_contact_count,
-    revenue.revenue::numeric(18, 2) as revenue
+    revenue.revenue::numeric(18, 2) as revenue,
+    last_touches.touched_at as last_touch_at,
+    coalesce(last_touches.channel, 'offline') as last_touch_channel,
+    last_touches.touch_campaign as last_touch_campaign,
+    {% for model in attribution_models() %}
+    coalesce(first_credits.credit_{{ model }}, 0)::numeric(20, 12)
+        as first_touch_credit_{{ model }},
+    coalesce(last_credits.credit_{{ model }}, 0)::numeric(20, 12)
+        as last_touch_credit_{{ model }}{% if not loop.last %},{% endif %}
+    {% endfor %}
 from revenue
 left join first_touches on revenue.contact_id = first_touches.contact_id
+left join last_touches on revenue.contact_id = last_touches.contact_id
+left join credits as first_credits
+    on revenue.deal_id = first_credits.deal_id
+    and revenue.contact_id = first_credits.contact_id
+    and first_touches.visit_id = first_credits.visit_id
+left join credits as last_credits
+    on revenue.deal_id = last_credits.deal_id
+    and revenue.contact_id = last_credits.contact_id
+    and last_touches.visit_id = last_credits.visit_id
 left join contacts on revenue.contact_id = contacts.contact_id

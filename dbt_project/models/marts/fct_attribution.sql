@@ -2,11 +2,27 @@
 -- revenue it earns. Each contact's share of the deal's revenue (int_won_revenue_split) is spread
 -- over that contact's touches by the model; a touch's `credit` is its part of the whole deal, so
 -- credits sum to 1 per deal and model, and attributed revenue sums to the deal's amount.
+-- Incremental: only deals whose touches or revenue changed (their fingerprint) are rebuilt;
+-- deals no longer won are removed. Changing the attribution vars needs --full-refresh.
+{{ config(
+    materialized='incremental',
+    unique_key='deal_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "{% if is_incremental() %}delete from {{ this }} where deal_id not in
+         (select deal_id from {{ ref('int_deal_touches') }}){% endif %}"
+    ],
+) }}
+
 with
 
 touches as (
 
     select * from {{ ref('int_deal_touches') }}
+    {% if is_incremental() %}
+    where deal_fingerprint not in (select distinct deal_fingerprint from {{ this }})
+    {% endif %}
 
 ),
 
@@ -55,7 +71,8 @@ unpivoted as (
 
     {% for model in attribution_models() %}
     select
-        deal_touch_id, deal_id, contact_id, visit_id, touched_at, channel, touch_source,
+        deal_touch_id, deal_id, deal_fingerprint, contact_id, visit_id, touched_at, channel,
+        touch_source,
         touch_medium, touch_campaign, contact_share, contact_revenue,
         '{{ model }}' as attribution_model,
         {{ model }}_weight::numeric as weight
@@ -87,5 +104,6 @@ select
     touch_campaign,
     attribution_model,
     (contact_share * journey_credit)::numeric(20, 12) as credit,
-    (contact_revenue * journey_credit)::numeric(24, 8) as attributed_revenue
+    (contact_revenue * journey_credit)::numeric(24, 8) as attributed_revenue,
+    deal_fingerprint
 from normalized
