@@ -293,3 +293,19 @@ def test_docs_generate(built, tmp_path):
         "exposure.closedloop.closed_loop_dashboard",
         "exposure.closedloop.hubspot_lead_score_sync",
     } <= set(manifest["exposures"])
+
+
+def test_the_readme_questions_run_as_bi_reader(built):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(
+        r"Three questions answered against the marts:\n\n```sql\n(.*?)```", readme, re.S
+    )[1]
+    statements = [s for s in block.split(";") if s.strip()]
+    assert len(statements) == 3
+    with connect(built) as conn:
+        conn.execute("set role bi_reader")
+        for statement in statements:
+            assert conn.execute(statement).fetchall(), statement
