@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ENV := set -a && source .local/env.sh && set +a
 NIGHT_END ?= $(shell date -u +%F)
 
-.PHONY: install dbt-parse up down run test lint airflow clean
+.PHONY: install dbt-parse up down run test lint airflow clean browser data-docs-assets
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -29,13 +29,25 @@ down:
 
 # One nightly run for yesterday: with a data-interval timetable, a run triggered for today's
 # midnight covers the night that just ended.
-run: up dbt-parse
+run: up dbt-parse data-docs-assets
 	$(ENV) && $(BIN)/airflow db migrate > .local/airflow-migrate.log 2>&1
 	$(ENV) && $(BIN)/airflow dags test closed_loop_nightly $(NIGHT_END) > .local/last-run.log 2>&1 \
 		|| (tail -n 60 .local/last-run.log; echo "the run failed; full log in .local/last-run.log"; exit 1)
 	$(ENV) && $(BIN)/python -m closedloop.summary
 
-test: install dbt-parse
+# Headless Chromium opens the Data Docs in the tests (Debian's package; root installs it).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium >/dev/null)
+
+# Data Docs' scripts and styles, from npm, so the docs open with no outside network.
+DOCS_ASSETS := include/data_docs_assets/node_modules/.package-lock.json
+$(DOCS_ASSETS): include/data_docs_assets/package-lock.json
+	cd include/data_docs_assets && npm ci --no-audit --no-fund --ignore-scripts --silent
+
+data-docs-assets: $(DOCS_ASSETS)
+
+test: install dbt-parse browser data-docs-assets
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -43,7 +55,7 @@ lint: install
 	$(BIN)/ruff check .
 
 # The Airflow UI (standalone: API server, scheduler, DAG processor, triggerer) on :8080.
-airflow: up dbt-parse
+airflow: up dbt-parse data-docs-assets
 	$(ENV) && $(BIN)/airflow standalone
 
 clean: down

@@ -3,8 +3,10 @@
 
 Each night: extract web analytics (Matomo), ad spend (Google Ads, Meta, LinkedIn) and the CRM
 (HubSpot) into `raw`; gate them with Great Expectations; build the dbt project (staging,
-intermediate, marts) with cosmos; score every open lead; push changed scores to the CRM; record
-the run in `ops.pipeline_runs`.
+intermediate, marts) with cosmos; gate the marts (reconciliation with the sources); score every
+open lead; push changed scores to the CRM; record the run in `ops.pipeline_runs`. A failed gate
+stops the run: the CRM is never written from data that failed validation. Data Docs:
+`CLOSEDLOOP_DATA_DOCS_DIR` (default `.local/data_docs/index.html`).
 
 The first run against an empty warehouse loads `CLOSEDLOOP_HISTORY_DAYS` of history; later runs
 load their own data interval (ad platforms re-pull a restatement window, the CRM an overlap).
@@ -50,10 +52,16 @@ def closed_loop_nightly():
         return nightly.extract(source, context)
 
     @task
-    def validate_raw() -> dict:
+    def validate_raw(**context) -> dict:
         from closedloop import nightly
 
-        return nightly.validate_raw()
+        return nightly.validate_raw(context)
+
+    @task
+    def validate_marts(**context) -> dict:
+        from closedloop import nightly
+
+        return nightly.validate_marts(context)
 
     @task
     def score_leads(**context) -> dict:
@@ -69,19 +77,26 @@ def closed_loop_nightly():
 
     @task
     def record_run(
-        extracts: list[dict], validation: dict, scores: dict, pushed: dict, **context
+        extracts: list[dict],
+        raw_gate: dict,
+        marts_gate: dict,
+        scores: dict,
+        pushed: dict,
+        **context,
     ) -> dict:
         from closedloop import nightly
 
-        return nightly.record_run(extracts, validation, scores, pushed, context)
+        return nightly.record_run(extracts, raw_gate, marts_gate, scores, pushed, context)
 
     extracts = [extract.override(task_id=f"extract_{name}")(name) for name in settings.SOURCE_NAMES]
-    validation = validate_raw()
+    raw_gate = validate_raw()
     dbt = dbt_build_group(DEFAULT_ARGS)
+    marts_gate = validate_marts()
     scores = score_leads()
     pushed = push_scores()
-    extracts >> validation >> dbt >> scores >> pushed
-    record_run(extracts, validation, scores, pushed)
+    # The CRM is written only after both gates passed.
+    extracts >> raw_gate >> dbt >> marts_gate >> scores >> pushed
+    record_run(extracts, raw_gate, marts_gate, scores, pushed)
 
 
 closed_loop_nightly()

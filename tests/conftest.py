@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import uuid
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -21,15 +21,14 @@ from include.devstack import api_connections
 from include.simulator.apis import Settings
 from include.simulator.server import Simulator
 from include.simulator.world import World
-
-# The simulated company's "now": fixed so that every number in the tests is reproducible.
-WORLD_END = date(2026, 6, 30)
+from tests.warehouse_helpers import WORLD_END
 
 # Airflow reads its home at import: keep tests away from ~/airflow and any real deployment.
 os.environ.setdefault(
     "AIRFLOW_HOME", str(Path(__file__).resolve().parents[1] / ".local" / "test-airflow")
 )
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("CLOSEDLOOP_DATA_DOCS_DIR", tempfile.mkdtemp(prefix="data-docs-"))
 os.environ.update(
     {
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from closedloop.extract import SOURCES, Night, extract_source
 
 REPO = Path(__file__).resolve().parents[1]
+WORLD_END = date(2026, 6, 30)  # the simulated company's "now", fixed for reproducible numbers
 
 
 def load_night(uri: str, connections, night_end: datetime, run_id: str = "test") -> dict:
@@ -50,6 +53,27 @@ def dbt(uri: str, *args: str, target_path: Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=600,
     )
+
+
+@contextmanager
+def built_warehouse(server_uri: str, connections, target_path: Path) -> Iterator[str]:
+    """A new database with the first night loaded and dbt built; dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    name = f"built_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_uri, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    uri = server_uri.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        load_night(uri, connections, utc_midnight(WORLD_END))
+        result = dbt(uri, "build", target_path=target_path)
+        assert result.returncode == 0, result.stdout[-4000:]
+        yield uri
+    finally:
+        with psycopg.connect(server_uri, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def _unquote(value: str) -> str:

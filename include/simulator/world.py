@@ -270,7 +270,7 @@ class World:
     def _build_visitor(self, number: int) -> None:
         rng = self.rng
         span = (self.end - self.start).total_seconds()
-        first_at = self.start + timedelta(seconds=rng.uniform(0, span * 0.97))
+        first_at = self.start + timedelta(seconds=rng.uniform(0, span))
         visitor_id = self._visitor_id(number)
         visits = []
         at = first_at

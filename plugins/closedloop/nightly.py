@@ -41,16 +41,30 @@ def extract(source: str, context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def validate_raw() -> dict[str, Any]:
-    from .validation import validate_raw as run_checkpoint
+def validate_raw(context: dict[str, Any]) -> dict[str, Any]:
+    from datetime import timedelta
 
+    from .quality import validate_raw as raw_gate
+
+    night = night_from_context(context)
     started = time.monotonic()
-    result = run_checkpoint(warehouse_uri())
+    result = raw_gate(warehouse_uri(), night.end.date() - timedelta(days=1), night.run_id)
     return {
         **result,
         "seconds": round(time.monotonic() - started, 2),
         "finished_at": datetime.now().astimezone().isoformat(),
     }
+
+
+def validate_marts(context: dict[str, Any]) -> dict[str, Any]:
+    from .quality import validate_marts as marts_gate
+
+    night = night_from_context(context)
+    window = night.day_window(settings_module.load().ads_restatement_days)
+    started = time.monotonic()
+    started_at = datetime.now().astimezone().isoformat()
+    result = marts_gate(warehouse_uri(), window.start, window.end, night.run_id)
+    return {**result, "seconds": round(time.monotonic() - started, 2), "started_at": started_at}
 
 
 def score(context: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +96,8 @@ def push(context: dict[str, Any]) -> dict[str, Any]:
 
 def record_run(
     extracts: list[dict[str, Any]],
-    validation: dict[str, Any],
+    raw_gate: dict[str, Any],
+    marts_gate: dict[str, Any],
     scores: dict[str, Any],
     pushed: dict[str, Any],
     context: dict[str, Any],
@@ -94,8 +109,8 @@ def record_run(
     with connect(warehouse_uri()) as conn:
         mart_rows = conn.execute("select count(*) from marts.closed_loop_attribution").fetchone()[0]
         dbt_seconds = (
-            datetime.fromisoformat(scores["started_at"])
-            - datetime.fromisoformat(validation["finished_at"])
+            datetime.fromisoformat(marts_gate["started_at"])
+            - datetime.fromisoformat(raw_gate["finished_at"])
         ).total_seconds()
         summary = {
             "rows_per_source": {e["source"]: e["loaded"] for e in extracts},
@@ -104,9 +119,11 @@ def record_run(
             "leads_scored": scores["scored"],
             "scores_pushed": pushed["succeeded"],
             "scores_failed": pushed["failed"],
+            "validation_warnings": raw_gate["warned"] + marts_gate["warned"],
             "seconds": {
                 "extract": {e["source"]: e["seconds"] for e in extracts},
-                "validate": validation["seconds"],
+                "raw_gate": raw_gate["seconds"],
+                "marts_gate": marts_gate["seconds"],
                 "dbt": round(dbt_seconds, 2),
                 "score": scores["seconds"],
                 "push": pushed["seconds"],

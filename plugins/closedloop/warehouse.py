@@ -74,6 +74,18 @@ DDL = [
            error text,
            logged_at timestamptz not null default now()
        )""",
+    """create table if not exists ops.validation_results (
+           run_id text not null,
+           gate text not null,
+           table_name text not null,
+           check_kind text not null,
+           expectation text not null,
+           severity text not null,
+           success boolean not null,
+           observed_value jsonb,
+           sample_rows jsonb,
+           validated_at timestamptz not null default now()
+       )""",
     """create table if not exists ops.pipeline_runs (
            run_id text primary key,
            night_start timestamptz not null,

@@ -24,6 +24,7 @@ def test_closed_loop_nightly_is_there_with_its_stages(dagbag):
     dag = dagbag.dags["closed_loop_nightly"]
     ids = set(dag.task_dict)
     for expected in (
+        "validate_marts",
         "extract_matomo",
         "extract_google_ads",
         "extract_meta_ads",
@@ -45,8 +46,9 @@ def test_stages_run_in_order(dagbag):
         f"extract_{s}" for s in ("matomo", "google_ads", "meta_ads", "linkedin_ads", "hubspot")
     }
     assert "push_scores" in dag.get_task("score_leads").downstream_task_ids
+    assert "validate_marts" in dag.get_task("score_leads").upstream_task_ids
     dbt_tasks = {t for t in dag.task_dict if t.startswith("dbt.")}
-    assert dag.get_task("score_leads").upstream_task_ids & dbt_tasks
+    assert dag.get_task("validate_marts").upstream_task_ids & dbt_tasks
     first_dbt = {t for t in dbt_tasks if not (dag.get_task(t).upstream_task_ids & dbt_tasks)}
     assert all("validate_raw" in dag.get_task(t).upstream_task_ids for t in first_dbt)
 

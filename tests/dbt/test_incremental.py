@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from closedloop.warehouse import connect
-from tests.conftest import WORLD_END
-from tests.warehouse_helpers import dbt, load_night, utc_midnight
+from tests.warehouse_helpers import WORLD_END, dbt, load_night, utc_midnight
 
 MARTS = (
     "closed_loop_attribution",

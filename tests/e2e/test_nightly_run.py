@@ -4,6 +4,7 @@ PostgreSQL, checked against the simulator's ground truth; then the same night ag
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -14,7 +15,7 @@ import pytest
 
 from closedloop.warehouse import RAW_TABLES, connect
 from include.devstack import airflow_env, api_connections, warehouse_connection
-from tests.conftest import WORLD_END
+from tests.warehouse_helpers import WORLD_END
 
 pytestmark = pytest.mark.e2e
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
@@ -60,7 +61,12 @@ def airflow_run(server_uri, simulator, token, tmp_path_factory):
     connections["warehouse_postgres"] = warehouse_connection(
         parts.hostname, parts.port, unquote(parts.password or ""), database
     )
-    env = {**os.environ, **airflow_env(tmp_path_factory.mktemp("airflow-home"), connections)}
+    docs = tmp_path_factory.mktemp("data-docs")
+    env = {
+        **os.environ,
+        **airflow_env(tmp_path_factory.mktemp("airflow-home"), connections),
+        "CLOSEDLOOP_DATA_DOCS_DIR": str(docs),
+    }
     migrated = _airflow(env, "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr[-3000:]
     uri = server_uri.rsplit("/", 1)[0] + f"/{database}"
@@ -71,7 +77,7 @@ def airflow_run(server_uri, simulator, token, tmp_path_factory):
 
     first = run_night()
     assert first.returncode == 0, (first.stdout + first.stderr)[-6000:]
-    yield {"uri": uri, "run_night": run_night, "first": first}
+    yield {"uri": uri, "run_night": run_night, "first": first, "docs": docs}
     with psycopg.connect(server_uri, autocommit=True) as conn:
         conn.execute(f'drop database "{database}" with (force)')
 
@@ -132,3 +138,118 @@ def test_d_a_second_run_of_the_same_night_changes_nothing_and_pushes_nothing(
     assert len(summaries) == 2
     assert summaries[0]["scores_pushed"] == len(simulator.apis.crm.contact_values)
     assert summaries[1]["scores_pushed"] == 0
+
+
+def test_both_gates_ran_and_their_results_are_recorded(airflow_run):
+    with connect(airflow_run["uri"]) as conn:
+        gates = dict(
+            conn.execute(
+                "select gate, bool_and(success or severity = 'warn') from ops.validation_results "
+                "group by 1"
+            ).fetchall()
+        )
+    assert gates == {"raw_gate": True, "marts_gate": True}
+
+
+def test_data_docs_open_in_a_headless_browser(airflow_run, tmp_path):
+    import shutil
+
+    index = airflow_run["docs"] / "index.html"
+    assert index.exists()
+    for page in airflow_run["docs"].rglob("*.html"):  # nothing loads from outside the machine
+        assert not re.search(r'(src|href)="https?://[^"]*\.(js|css)', page.read_text()), page
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is missing: `make test` installs it (Debian package chromium)"
+
+    def open_page(page: Path) -> str:
+        opened = subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path}",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert opened.returncode == 0, opened.stderr[-2000:]
+        console = [line for line in opened.stderr.splitlines() if ":CONSOLE" in line]
+        assert console == [], console  # no script errors, no blocked loads
+        return opened.stdout
+
+    front = open_page(index)
+    assert "raw_gate/index.html" in front and "marts_gate/index.html" in front
+    for gate, table in (
+        ("raw_gate", "raw.matomo_visits"),
+        ("marts_gate", "marts.campaign_performance"),
+    ):
+        assert f"{gate}.{table}" in open_page(airflow_run["docs"] / gate / "index.html")
+        validation = next((airflow_run["docs"] / gate / "validations").rglob("*.html"))
+        assert "Expectation Validation Result" in open_page(validation)
+
+
+def test_a_failed_gate_stops_the_night_and_leaves_the_crm_untouched(
+    server_uri, world, token, tmp_path_factory
+):
+    """The sources serve stale data (nothing newer than ten days before the night)."""
+    import uuid
+    from datetime import timedelta
+
+    import psycopg
+
+    from include.simulator.apis import Settings
+    from include.simulator.server import Simulator
+    from include.simulator.world import World
+
+    stale = Simulator(
+        World(seed=world.seed, end_date=WORLD_END - timedelta(days=10)), Settings(token=token)
+    ).start()
+    database = f"stale_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_uri, autocommit=True) as conn:
+        conn.execute(f'create database "{database}"')
+    try:
+        parts = urlsplit(server_uri)
+        connections = api_connections(stale.base_url, token)
+        connections["warehouse_postgres"] = warehouse_connection(
+            parts.hostname, parts.port, unquote(parts.password or ""), database
+        )
+        env = {
+            **os.environ,
+            **airflow_env(tmp_path_factory.mktemp("airflow-stale"), connections),
+            "CLOSEDLOOP_DATA_DOCS_DIR": str(tmp_path_factory.mktemp("docs-stale")),
+        }
+        assert _airflow(env, "db", "migrate").returncode == 0
+        run = _airflow(env, "dags", "test", "closed_loop_nightly", WORLD_END.isoformat())
+        assert run.returncode != 0
+        log = run.stdout + run.stderr
+        assert "data quality gate raw_gate failed" in log
+        assert "[freshness]" in log
+        assert stale.apis.crm.batch_update_calls == 0
+        assert stale.apis.crm.custom_properties == {}
+        uri = server_uri.rsplit("/", 1)[0] + f"/{database}"
+        with connect(uri) as conn:
+            failed = conn.execute(
+                "select count(*) from ops.validation_results where gate = 'raw_gate' "
+                "and check_kind = 'freshness' and not success"
+            ).fetchone()[0]
+            marts = conn.execute(
+                "select count(*) from information_schema.tables where table_schema = 'marts'"
+            ).fetchone()[0]
+        assert failed > 0
+        assert marts == 0  # dbt never ran
+    finally:
+        stale.stop()
+        with psycopg.connect(server_uri, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{database}" with (force)')
