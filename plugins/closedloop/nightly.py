@@ -41,6 +41,19 @@ def extract(source: str, context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _fail_without_retry_on_bad_data(gate) -> dict[str, Any]:
+    """Run a gate; bad data does not get better on retry, so a failed gate fails the task at once
+    (other errors, such as a lost connection, keep the task's retries)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from .quality import GateFailed
+
+    try:
+        return gate()
+    except GateFailed as failure:
+        raise AirflowFailException(str(failure)) from failure
+
+
 def validate_raw(context: dict[str, Any]) -> dict[str, Any]:
     from datetime import timedelta
 
@@ -48,7 +61,9 @@ def validate_raw(context: dict[str, Any]) -> dict[str, Any]:
 
     night = night_from_context(context)
     started = time.monotonic()
-    result = raw_gate(warehouse_uri(), night.end.date() - timedelta(days=1), night.run_id)
+    result = _fail_without_retry_on_bad_data(
+        lambda: raw_gate(warehouse_uri(), night.end.date() - timedelta(days=1), night.run_id)
+    )
     return {
         **result,
         "seconds": round(time.monotonic() - started, 2),
@@ -63,7 +78,9 @@ def validate_marts(context: dict[str, Any]) -> dict[str, Any]:
     window = night.day_window(settings_module.load().ads_restatement_days)
     started = time.monotonic()
     started_at = datetime.now().astimezone().isoformat()
-    result = marts_gate(warehouse_uri(), window.start, window.end, night.run_id)
+    result = _fail_without_retry_on_bad_data(
+        lambda: marts_gate(warehouse_uri(), window.start, window.end, night.run_id)
+    )
     return {**result, "seconds": round(time.monotonic() - started, 2), "started_at": started_at}
 
 
