@@ -105,9 +105,13 @@ def push(context: dict[str, Any]) -> dict[str, Any]:
 
     settings = settings_module.load()
     started = time.monotonic()
-    client = HubSpotClient(api_connection(CONN_ID, DEFAULT_BASE_URL))
+    client = (
+        None if settings.crm_dry_run else HubSpotClient(api_connection(CONN_ID, DEFAULT_BASE_URL))
+    )
     with connect(warehouse_uri()) as conn:
-        stats = push_scores(conn, client, context["run_id"], settings.crm_batch_size)
+        stats = push_scores(
+            conn, client, context["run_id"], settings.crm_batch_size, dry_run=settings.crm_dry_run
+        )
     return {**asdict(stats), "seconds": round(time.monotonic() - started, 2)}
 
 
@@ -134,6 +138,12 @@ def record_run(
             "rejects_per_source": {e["source"]: e["rejected"] for e in extracts},
             "mart_rows": {"closed_loop_attribution": mart_rows},
             "leads_scored": scores["scored"],
+            "score_model": {
+                "decision": scores["decision"],
+                "holdout_auc": scores["holdout_auc"],
+                "calibration_error": scores["calibration_error"],
+                "training_rows": scores["training_rows"],
+            },
             "scores_pushed": pushed["succeeded"],
             "scores_failed": pushed["failed"],
             "validation_warnings": raw_gate["warned"] + marts_gate["warned"],

@@ -33,6 +33,7 @@ class Settings:
     ads_restatement_days: int  # CLOSEDLOOP_ADS_RESTATEMENT_DAYS: ad spend re-pulled each night
     crm_batch_size: int  # CLOSEDLOOP_CRM_BATCH_SIZE: records per CRM batch update (max 100)
     task_retries: int  # CLOSEDLOOP_TASK_RETRIES
+    crm_dry_run: bool  # CLOSEDLOOP_CRM_DRY_RUN: compute and log the CRM diff, write nothing
 
 
 def load() -> Settings:
@@ -49,4 +50,6 @@ def load() -> Settings:
         ads_restatement_days=_int("CLOSEDLOOP_ADS_RESTATEMENT_DAYS", 7),
         crm_batch_size=batch,
         task_retries=_int("CLOSEDLOOP_TASK_RETRIES", 2),
+        crm_dry_run=os.environ.get("CLOSEDLOOP_CRM_DRY_RUN", "false").lower()
+        in ("1", "true", "yes"),
     )

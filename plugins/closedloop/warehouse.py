@@ -56,14 +56,39 @@ DDL = [
     """create table if not exists ops.lead_scores (
            contact_id text primary key,
            score integer not null check (score between 0 and 100),
+           tier text,
+           reasons text,
            scored_at timestamptz not null,
            run_id text not null
+       )""",
+    """create table if not exists ops.score_model_runs (
+           run_id text not null,
+           training_rows integer not null,
+           holdout_auc double precision,
+           calibration_error double precision,
+           accepted boolean not null,
+           decision text not null,
+           model bytea,
+           trained_at timestamptz not null default now()
        )""",
     """create table if not exists ops.crm_sync_state (
            contact_id text primary key,
            score integer not null,
+           tier text,
+           reasons text,
            acknowledged_at timestamptz not null,
            run_id text not null
+       )""",
+    """create table if not exists ops.crm_sync_runs (
+           run_id text not null,
+           dry_run boolean not null,
+           changed integer not null,
+           sent integer not null,
+           succeeded integer not null,
+           failed integer not null,
+           unchanged integer not null,
+           duration_seconds double precision not null,
+           finished_at timestamptz not null default now()
        )""",
     """create table if not exists ops.crm_sync_log (
            run_id text not null,

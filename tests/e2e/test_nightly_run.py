@@ -113,9 +113,14 @@ def test_c_the_crm_holds_a_score_for_every_open_lead(airflow_run, simulator, wor
     for cid in scored:
         assert 0 <= int(written[cid]["closedloop_lead_score"]) <= 100
         assert written[cid]["closedloop_scored_at"].startswith("2026-06-30T00:00:00")
-    assert {"closedloop_lead_score", "closedloop_scored_at"} <= set(
-        simulator.apis.crm.custom_properties
-    )
+        assert written[cid]["closedloop_lead_tier"] in {"A", "B", "C", "D"}
+        assert written[cid]["closedloop_score_reasons"]
+    assert {
+        "closedloop_lead_score",
+        "closedloop_lead_tier",
+        "closedloop_score_reasons",
+        "closedloop_scored_at",
+    } <= set(simulator.apis.crm.custom_properties)
     assert simulator.apis.crm.batch_update_calls == -(-len(scored) // 100)
 
 

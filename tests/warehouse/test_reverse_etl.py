@@ -36,7 +36,9 @@ def set_scores(conn, scores: dict[str, int]) -> None:
     conn.execute("delete from ops.lead_scores")
     for contact_id, score in scores.items():
         conn.execute(
-            "insert into ops.lead_scores values (%s, %s, %s, 'run')", (contact_id, score, SCORED_AT)
+            "insert into ops.lead_scores (contact_id, score, tier, reasons, scored_at, run_id) "
+            "values (%s, %s, %s, 'reasons', %s, 'run')",
+            (contact_id, score, "A" if score >= 50 else "C", SCORED_AT),
         )
 
 
@@ -74,3 +76,38 @@ def test_refused_records_are_logged_and_retried_while_the_rest_lands(crm, token,
     assert status == "failed" and error.startswith("OBJECT_NOT_FOUND")
     retried = push_scores(conn, client(crm, token), "night-2")
     assert (retried.sent, retried.failed) == (1, 1)  # only the refused one is tried again
+
+
+def first_value(conn, sql: str):
+    return conn.execute(sql).fetchone()[0]
+
+
+def test_a_dry_run_logs_the_diff_and_writes_nothing(crm, token, conn):
+    ids = [c.contact_id for c in crm.world.contacts[:30]]
+    set_scores(conn, dict.fromkeys(ids, 70))
+    stats = push_scores(conn, None, "dry", dry_run=True)
+    assert (stats.changed, stats.sent, stats.dry_run) == (30, 0, True)
+    assert crm.apis.crm.batch_update_calls == 0 and crm.apis.crm.custom_properties == {}
+    assert first_value(conn, "select count(*) from ops.crm_sync_log where status = 'dry_run'") == 30
+    assert first_value(conn, "select count(*) from ops.crm_sync_state") == 0
+    assert first_value(conn, "select changed from ops.crm_sync_runs where dry_run") == 30
+    real = push_scores(conn, client(crm, token), "real")  # the dry run consumed nothing
+    assert real.succeeded == 30
+
+
+def test_tier_and_reasons_reach_the_crm_with_the_score(crm, token, conn):
+    ids = [c.contact_id for c in crm.world.contacts[:3]]
+    set_scores(conn, dict.fromkeys(ids, 64))
+    push_scores(conn, client(crm, token), "night-1")
+    written = crm.apis.crm.contact_values[ids[0]]
+    assert (
+        written["closedloop_lead_score"],
+        written["closedloop_lead_tier"],
+        written["closedloop_score_reasons"],
+    ) == ("64", "A", "reasons")
+    assert set(crm.apis.crm.custom_properties) == {
+        "closedloop_lead_score",
+        "closedloop_lead_tier",
+        "closedloop_score_reasons",
+        "closedloop_scored_at",
+    }
