@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -58,6 +59,9 @@ class Settings:
     hubspot_list_max: int = 100
     hubspot_search_max: int = 200
     hubspot_search_cap: int = 10_000
+    # HubSpot's rolling limit for a private app: requests per window (None: unlimited).
+    hubspot_rate_limit: int | None = None
+    hubspot_rate_window_seconds: float = 10.0
 
 
 @dataclass
@@ -68,6 +72,8 @@ class CrmState:
     contact_values: dict[str, dict[str, str]] = field(default_factory=dict)
     contact_modified: dict[str, datetime] = field(default_factory=dict)
     batch_update_calls: int = 0
+    rate_limited: int = 0
+    request_times: list[float] = field(default_factory=list)
     records_written: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -410,12 +416,10 @@ class Apis:
                 "Authentication credentials not found. This API supports OAuth 2.0 authentication "
                 "and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
             )
+        if (limited := self._hubspot_rate_limit()) is not None:
+            return limited
         parts = path.strip("/").split("/")
-        headers = {
-            "X-HubSpot-RateLimit-Max": "190",
-            "X-HubSpot-RateLimit-Remaining": "189",
-            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
-        }
+        headers = self._hubspot_rate_headers()
         if parts[:3] == ["crm", "v3", "objects"] and len(parts) == 4 and request.method == "GET":
             status, _, body = self._hubspot_list(parts[3], request.query)
         elif (
@@ -442,6 +446,42 @@ class Apis:
         else:
             status, _, body = self._hubspot_error(404, "OBJECT_NOT_FOUND", f"No route for {path}")
         return status, headers, body
+
+    def _hubspot_rate_headers(self) -> dict[str, str]:
+        limit = self.settings.hubspot_rate_limit or 190
+        window = self.settings.hubspot_rate_window_seconds
+        remaining = max(0, limit - len(self.crm.request_times))
+        return {
+            "X-HubSpot-RateLimit-Max": str(limit),
+            "X-HubSpot-RateLimit-Remaining": str(remaining),
+            "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(window * 1000)),
+        }
+
+    def _hubspot_rate_limit(self) -> Response | None:
+        """A 429 like HubSpot's when the rolling window is full; None when the call may pass."""
+        limit = self.settings.hubspot_rate_limit
+        if limit is None:
+            return None
+        window = self.settings.hubspot_rate_window_seconds
+        with self.crm.lock:
+            now = time.monotonic()
+            self.crm.request_times = [t for t in self.crm.request_times if now - t < window]
+            if len(self.crm.request_times) >= limit:
+                self.crm.rate_limited += 1
+                retry = window - (now - self.crm.request_times[0])
+                return (
+                    429,
+                    {**self._hubspot_rate_headers(), "Retry-After": f"{retry:.3f}"},
+                    {
+                        "status": "error",
+                        "errorType": "RATE_LIMIT",
+                        "message": "You have reached your ten_secondly_rolling limit.",
+                        "policyName": "TEN_SECONDLY_ROLLING",
+                        "correlationId": "00000000-sim0-0000-0000-000000000000",
+                    },
+                )
+            self.crm.request_times.append(now)
+        return None
 
     def _contact_modified(self, contact: Contact) -> datetime:
         closed = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,34 @@ class AuthenticationError(SourceError):
 def _body_excerpt(response: requests.Response, limit: int = 500) -> str:
     text = response.text or ""
     return text[:limit] + ("..." if len(text) > limit else "")
+
+
+class RateLimiter:
+    """At most ``max_calls`` requests in any rolling window of ``window_seconds`` (the shape of
+    HubSpot's ten-secondly limit), waiting as long as needed rather than being refused.
+
+    Calls are counted from when their answer arrived, which is never earlier than when the
+    server counted them, so client and server windows cannot disagree."""
+
+    def __init__(self, max_calls: int, window_seconds: float):
+        if max_calls < 1 or window_seconds <= 0:
+            raise ValueError("a rate limit needs max_calls >= 1 and window_seconds > 0")
+        self.max_calls = max_calls
+        self.window_seconds = window_seconds
+        self._sent: deque[float] = deque()
+
+    def acquire(self) -> None:
+        """Wait until one more call fits in the window."""
+        now = time.monotonic()
+        while self._sent and now - self._sent[0] >= self.window_seconds:
+            self._sent.popleft()
+        if len(self._sent) >= self.max_calls:
+            time.sleep(self.window_seconds - (now - self._sent[0]))
+            self._sent.popleft()
+
+    def record(self) -> None:
+        """Count a call whose answer has just arrived."""
+        self._sent.append(time.monotonic())
 
 
 class HttpClient:
@@ -51,6 +80,7 @@ class HttpClient:
         max_backoff_seconds: float = 30.0,
         timeout: tuple[float, float] = (10.0, 120.0),
         is_auth_failure: Callable[[requests.Response], bool] | None = None,
+        rate_limiter: RateLimiter | None = None,
     ):
         self.source = source
         self.base_url = base_url.rstrip("/")
@@ -63,6 +93,7 @@ class HttpClient:
         self.session = requests.Session()
         self.session.headers.update(headers or {})
         self.calls = 0
+        self.rate_limiter = rate_limiter
 
     def request(
         self, method: str, path: str, *, expected: frozenset[int] = frozenset(), **kwargs: Any
@@ -79,13 +110,17 @@ class HttpClient:
         endpoint = f"{method} {url.split('?')[0]}"
         last_error = "no attempt made"
         for attempt in range(1, self.max_attempts + 1):
+            if self.rate_limiter is not None:
+                self.rate_limiter.acquire()
             self.calls += 1
             try:
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
+                self._record_call()
                 last_error = f"{type(exc).__name__}: {exc}"
                 self._sleep_before_retry(attempt, None, endpoint, last_error)
                 continue
+            self._record_call()
             if response.status_code in (401, 403) or self.is_auth_failure(response):
                 raise AuthenticationError(
                     f"{self.source} refused the credentials ({endpoint} answered "
@@ -106,6 +141,10 @@ class HttpClient:
             f"{self.source} failed after {self.max_attempts} attempts at {endpoint}; "
             f"last error: {last_error}"
         )
+
+    def _record_call(self) -> None:
+        if self.rate_limiter is not None:
+            self.rate_limiter.record()
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs).json()

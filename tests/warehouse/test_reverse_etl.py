@@ -111,3 +111,30 @@ def test_tier_and_reasons_reach_the_crm_with_the_score(crm, token, conn):
         "closedloop_score_reasons",
         "closedloop_scored_at",
     }
+
+
+def test_the_push_keeps_within_the_crm_rate_limit_without_being_refused(token, conn):
+    from include.simulator.apis import Settings as SimulatorSettings
+
+    limited = Simulator(
+        World(seed=11, end_date=SCORED_AT.date()),
+        SimulatorSettings(token=token, hubspot_rate_limit=5, hubspot_rate_window_seconds=1.0),
+    ).start()
+    try:
+        ids = [c.contact_id for c in limited.world.contacts[:12]]
+        set_scores(conn, dict.fromkeys(ids, 42))
+        crm_client = HubSpotClient(
+            ApiConnection(
+                "crm_hubspot",
+                f"{limited.base_url}/hubspot",
+                token,
+                {"requests_per_10_seconds": 5, "rate_window_seconds": 1.0},
+            )
+        )
+        stats = push_scores(conn, crm_client, "night-1", batch_size=1)
+    finally:
+        limited.stop()
+    assert stats.succeeded == 12
+    assert limited.apis.crm.rate_limited == 0  # the client waited instead of being refused
+    # 4 property checks + 4 creations + 12 batches = 20 calls at 5 a second: at least 3 s.
+    assert crm_client.http.calls == 20

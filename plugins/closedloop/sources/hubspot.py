@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..connections import ApiConnection
-from ..http_client import HttpClient, SourceError
+from ..http_client import HttpClient, RateLimiter, SourceError
 from . import Record
 
 CONN_ID = "crm_hubspot"
@@ -17,6 +17,7 @@ LIST_PAGE_SIZE = 100  # the v3 list endpoints' maximum
 SEARCH_PAGE_SIZE = 200  # the search endpoint's maximum
 SEARCH_RESULT_CAP = 10_000  # search refuses to page past this many results per query
 BATCH_LIMIT = 100
+RATE_LIMIT_PER_10_SECONDS = 100
 
 PROPERTIES = {
     "contacts": [
@@ -71,11 +72,15 @@ def _ms(moment: datetime) -> str:
 
 class HubSpotClient:
     def __init__(self, connection: ApiConnection):
+        # Private apps may send 100 (Free/Starter) to 190 (Pro/Enterprise) requests per rolling
+        # 10 seconds; the connection's extra says which (default the lower one).
+        limit = int(connection.extra.get("requests_per_10_seconds", RATE_LIMIT_PER_10_SECONDS))
         self.http = HttpClient(
             "HubSpot CRM",
             connection.base_url,
             connection.conn_id,
             {"Authorization": f"Bearer {connection.token}"},
+            rate_limiter=RateLimiter(limit, float(connection.extra.get("rate_window_seconds", 10))),
         )
 
     # ---- reading ---------------------------------------------------------------------
