@@ -34,9 +34,15 @@ class Night:
 class SourceSpec:
     conn_id: str
     default_base_url: str
-    extract: Callable[[ApiConnection, Night, bool], Iterable[Record]]
+    # Reads the source for a night: (connection, night, window, first run) -> records.
+    read: Callable[[ApiConnection, Night, Window, bool], Iterable[Record]]
     strategies: dict[str, Strategy]
     window: Callable[[Night, bool], Window]
+
+
+def _windowed(module, client: Callable[[ApiConnection], object]):
+    """A reader for sources whose ``extract(client, window)`` reads a window of days."""
+    return lambda conn, night, window, first_run: module.extract(client(conn), window)
 
 
 def _settings() -> settings_module.Settings:
@@ -66,44 +72,36 @@ SOURCES: dict[str, SourceSpec] = {
     "matomo": SourceSpec(
         matomo.CONN_ID,
         matomo.DEFAULT_BASE_URL,
-        lambda conn, night, first: matomo.extract(
-            matomo.MatomoClient(conn), _history_or_night(night, first)
-        ),
+        _windowed(matomo, matomo.MatomoClient),
         {"visits": "partitions"},
         _history_or_night,
     ),
     "google_ads": SourceSpec(
         google_ads.CONN_ID,
         google_ads.DEFAULT_BASE_URL,
-        lambda conn, night, first: google_ads.extract(
-            google_ads.GoogleAdsClient(conn), _history_or_restatement(night, first)
-        ),
+        _windowed(google_ads, google_ads.GoogleAdsClient),
         {"campaign_stats": "partitions"},
         _history_or_restatement,
     ),
     "meta_ads": SourceSpec(
         meta_ads.CONN_ID,
         meta_ads.DEFAULT_BASE_URL,
-        lambda conn, night, first: meta_ads.extract(
-            meta_ads.MetaAdsClient(conn), _history_or_restatement(night, first)
-        ),
+        _windowed(meta_ads, meta_ads.MetaAdsClient),
         {"campaign_insights": "partitions"},
         _history_or_restatement,
     ),
     "linkedin_ads": SourceSpec(
         linkedin_ads.CONN_ID,
         linkedin_ads.DEFAULT_BASE_URL,
-        lambda conn, night, first: linkedin_ads.extract(
-            linkedin_ads.LinkedInAdsClient(conn), _history_or_restatement(night, first)
-        ),
+        _windowed(linkedin_ads, linkedin_ads.LinkedInAdsClient),
         {"campaigns": "snapshot", "campaign_analytics": "partitions"},
         _history_or_restatement,
     ),
     "hubspot": SourceSpec(
         hubspot.CONN_ID,
         hubspot.DEFAULT_BASE_URL,
-        lambda conn, night, first: hubspot.extract(
-            hubspot.HubSpotClient(conn), _crm_since(night, first), night.end
+        lambda conn, night, window, first_run: hubspot.extract(
+            hubspot.HubSpotClient(conn), _crm_since(night, first_run), night.end
         ),
         {
             "contacts": "upsert",
@@ -145,7 +143,7 @@ def extract_source(
             window.end,
             " (first run: full history)" if first_run else "",
         )
-        records = spec.extract(connection, night, first_run)
+        records = spec.read(connection, night, window, first_run)
         stats: LoadStats = load_records(conn, source, records, spec.strategies, window)
         conn.execute(
             """insert into ops.extract_runs (run_id, source, window_start, window_end, fetched,
