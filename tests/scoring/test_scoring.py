@@ -32,12 +32,17 @@ def leads(n: int, seed: int, won_rule=None) -> pd.DataFrame:
     return frame
 
 
-def test_the_score_ranks_leads_by_what_made_past_leads_win():
-    # Ground truth of this toy world: pricing/demo views drive wins, nothing else does.
-    def rule(frame, rng):
-        return rng.random(len(frame)) < 1 / (1 + np.exp(-(frame["intent_pageviews"] - 4)))
+def _intent_wins(frame, rng):
+    """The toy world's truth: pricing and demo views drive wins, nothing else does."""
+    return rng.random(len(frame)) < 1 / (1 + np.exp(-(frame["intent_pageviews"] - 4)))
 
-    labelled = leads(600, seed=1, won_rule=rule)
+
+def _coin_flips(frame, rng):
+    return rng.random(len(frame)) < 0.5
+
+
+def test_the_score_ranks_leads_by_what_made_past_leads_win():
+    labelled = leads(600, seed=1, won_rule=_intent_wins)
     open_leads = leads(200, seed=2)
     scored = predict_won_probability(labelled, open_leads)
     assert scored.model == "logistic_regression"
@@ -55,10 +60,7 @@ def test_too_few_known_outcomes_score_every_lead_at_the_base_rate():
 
 
 def test_reasons_name_what_drives_the_score_and_metrics_come_from_held_out_leads():
-    def rule(frame, rng):
-        return rng.random(len(frame)) < 1 / (1 + np.exp(-(frame["intent_pageviews"] - 4)))
-
-    labelled = leads(600, seed=5, won_rule=rule)
+    labelled = leads(600, seed=5, won_rule=_intent_wins)
     open_leads = leads(50, seed=6)
     scored = predict_won_probability(labelled, open_leads)
     keen = open_leads["intent_pageviews"].to_numpy() >= 6
@@ -82,14 +84,6 @@ def test_calibration_error_of_a_perfectly_calibrated_score_is_zero():
     won = np.array([1, 0, 0, 0, 1, 1, 1, 0], dtype=bool)
     assert expected_calibration_error(won, probabilities) == 0
     assert expected_calibration_error(~won, probabilities) == 0.5
-
-
-def _intent_wins(frame, rng):
-    return rng.random(len(frame)) < 1 / (1 + np.exp(-(frame["intent_pageviews"] - 4)))
-
-
-def _coin_flips(frame, rng):
-    return rng.random(len(frame)) < 0.5
 
 
 def test_the_last_good_model_keeps_scoring_when_the_new_one_is_clearly_worse():

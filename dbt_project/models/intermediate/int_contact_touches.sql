@@ -26,8 +26,8 @@ select
     visits.visitor_id,
     visits.first_action_at as touched_at,
     visits.channel,
-    coalesce(visits.campaign_source, lower(visits.referrer_name)) as touch_source,
-    coalesce(visits.campaign_medium, visits.referrer_type) as touch_medium,
+    visits.touch_source,
+    visits.touch_medium,
     visits.campaign_name as touch_campaign,
     row_number() over (
         partition by stitched.contact_id

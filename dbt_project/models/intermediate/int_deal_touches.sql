@@ -57,8 +57,8 @@ web_touches as (
         visits.visit_id,
         visits.first_action_at as touched_at,
         visits.channel,
-        coalesce(visits.campaign_source, lower(visits.referrer_name)) as touch_source,
-        coalesce(visits.campaign_medium, visits.referrer_type) as touch_medium,
+        visits.touch_source,
+        visits.touch_medium,
         visits.campaign_name as touch_campaign
     from deal_contacts
     inner join stitched on deal_contacts.contact_id = stitched.contact_id

@@ -48,7 +48,11 @@ candidates as (
 
 select
     visits.*,
-    coalesce(candidates.channel, 'other') as channel
+    coalesce(candidates.channel, 'other') as channel,
+    -- What a touch is reported as: the campaign's source and medium, or else where the visit
+    -- came from (google, g2.com... and search, website...).
+    coalesce(visits.campaign_source, lower(visits.referrer_name)) as touch_source,
+    coalesce(visits.campaign_medium, visits.referrer_type) as touch_medium
 from visits
 left join candidates
     on visits.visit_id = candidates.visit_id
