@@ -93,6 +93,10 @@ def simulator(world: World, token: str) -> Iterator[Simulator]:
 @pytest.fixture(scope="session")
 def connections(simulator: Simulator, token: str) -> dict[str, ApiConnection]:
     """ApiConnection per source name, as Airflow would build them from AIRFLOW_CONN_*."""
+    return source_connections(simulator, token)
+
+
+def source_connections(simulator: Simulator, token: str) -> dict[str, ApiConnection]:
     by_conn_id = api_connections(simulator.base_url, token)
     source_of = {
         "web_matomo": "matomo",

@@ -84,3 +84,38 @@ def _unquote(value: str) -> str:
 
 def utc_midnight(day) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def raw_fingerprints(uri: str) -> dict[str, tuple[int, str]]:
+    """Rows and a checksum of every raw table (and the rejects), independent of row order."""
+    from closedloop.warehouse import RAW_TABLES, connect
+
+    with connect(uri) as conn:
+        fingerprints = {
+            table: conn.execute(
+                "select count(*), md5(coalesce(string_agg(row_text, ',' order by row_text), '')) "
+                "from (select concat_ws('|', record_id, partition_date, payload::text) as row_text "
+                f"from raw.{table}) t"
+            ).fetchone()
+            for table in RAW_TABLES
+        }
+        fingerprints["rejects"] = conn.execute(
+            "select count(*), md5(coalesce(string_agg(row_text, ',' order by row_text), '')) "
+            "from (select concat_ws('|', source, entity, reason, payload::text) as row_text "
+            "from raw.rejects) t"
+        ).fetchone()
+    return fingerprints
+
+
+def table_fingerprints(uri: str, tables: list[str]) -> dict[str, tuple[int, str]]:
+    """Rows and a checksum of whole tables (every column), independent of row order."""
+    from closedloop.warehouse import connect
+
+    with connect(uri) as conn:
+        return {
+            table: conn.execute(
+                f"select count(*), md5(coalesce(string_agg(t::text, ',' order by t::text), '')) "
+                f"from {table} t"
+            ).fetchone()
+            for table in tables
+        }

@@ -14,9 +14,51 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from .faults import DRIFT_PROPERTY, Faults
 from .world import Contact, Deal, World
 
 Response = tuple[int, dict[str, str], Any]
+
+# The HubSpot-defined properties the simulated portal fills in (custom ones are listed apart).
+STANDARD_PROPERTIES = {
+    "contacts": (
+        "email",
+        "firstname",
+        "lastname",
+        "company",
+        "createdate",
+        "lastmodifieddate",
+        "hs_object_id",
+        "lifecyclestage",
+        "associatedcompanyid",
+        "hs_lead_status",
+        "jobtitle",
+        "hs_lifecyclestage_lead_date",
+        "hs_lifecyclestage_marketingqualifiedlead_date",
+        "hs_lifecyclestage_salesqualifiedlead_date",
+    ),
+    "companies": (
+        "name",
+        "domain",
+        "industry",
+        "numberofemployees",
+        "createdate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+    ),
+    "deals": (
+        "dealname",
+        "amount",
+        "dealstage",
+        "pipeline",
+        "createdate",
+        "closedate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "deal_currency_code",
+        "closed_lost_reason",
+    ),
+}
 
 
 @dataclass
@@ -62,6 +104,8 @@ class Settings:
     # HubSpot's rolling limit for a private app: requests per window (None: unlimited).
     hubspot_rate_limit: int | None = None
     hubspot_rate_window_seconds: float = 10.0
+    linkedin_max_elements: int = 15_000  # adAnalytics answers at most this many, unpaged
+    faults: Faults | None = None
 
 
 @dataclass
@@ -84,6 +128,17 @@ class Apis:
         self.settings = settings
         self.crm = CrmState()
         self._spend = self._daily_spend()
+        # Indexes so that each call costs what its answer costs, not the size of the world.
+        self._visits_by_day: dict[date, list] = {}
+        for visit in world.visits:
+            self._visits_by_day.setdefault(visit.ended_at.date(), []).append(visit)
+        for visits in self._visits_by_day.values():
+            visits.sort(key=lambda v: v.ended_at, reverse=True)  # Live API: newest first
+        self._deals_of: dict[str, list[Deal]] = {}
+        for deal in world.deals:
+            for contact_id in deal.contact_ids:
+                self._deals_of.setdefault(contact_id, []).append(deal)
+        self._contacts_by_id = {c.contact_id: c for c in world.contacts}
 
     # ---- shared ----------------------------------------------------------------------
     def _daily_spend(self) -> dict[tuple[str, date], tuple[float, int, int]]:
@@ -141,8 +196,7 @@ class Apis:
             return 200, {}, {"result": "error", "message": "The date is not valid."}
         limit = int(params.get("filter_limit", 100))
         offset = int(params.get("filter_offset", 0))
-        visits = [v for v in self.world.visits if v.ended_at.date() == day]
-        visits.sort(key=lambda v: v.ended_at, reverse=True)  # Live API: newest first
+        visits = self._visits_by_day.get(day, [])
         page = visits if limit < 0 else visits[offset : offset + limit]
         return 200, {}, [self._matomo_visit(v) for v in page]
 
@@ -281,6 +335,7 @@ class Apis:
                 "clicks": str(clicks),
                 "date_start": day.isoformat(),
                 "date_stop": day.isoformat(),
+                "account_currency": "USD",
             }
             for c, day, (cost, impressions, clicks) in self._campaign_days("meta_ads", since, until)
         ]
@@ -368,6 +423,8 @@ class Apis:
                     "clicks": clicks,
                 }
             )
+        # Not paged: a request over more rows than the cap gets the first rows only.
+        elements = elements[: self.settings.linkedin_max_elements]
         return 200, {}, {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements}
 
     def linkedin_campaigns(self, request: Request, account_id: str) -> Response:
@@ -441,6 +498,10 @@ class Apis:
                     404, "OBJECT_NOT_FOUND", f"Unable to find property {parts[4]}"
                 )[::2]
             )
+        elif (
+            parts[:3] == ["crm", "v3", "properties"] and len(parts) == 4 and request.method == "GET"
+        ):
+            status, _, body = self._hubspot_properties(parts[3])
         elif parts == ["crm", "v3", "properties", "contacts"] and request.method == "POST":
             status, _, body = self._hubspot_create_property(request.json())
         else:
@@ -484,18 +545,15 @@ class Apis:
         return None
 
     def _contact_modified(self, contact: Contact) -> datetime:
-        closed = [
-            d.closed_at
-            for d in self.world.deals
-            if contact.contact_id in d.contact_ids and d.closed_at is not None
-        ]
+        deals = self._deals_of.get(contact.contact_id, [])
+        closed = [d.closed_at for d in deals if d.closed_at is not None]
         modified = max([contact.created_at, *closed])
+        if contact.archived_at is not None:
+            modified = max(modified, contact.archived_at)
         return max(modified, self.crm.contact_modified.get(contact.contact_id, modified))
 
     def _contact_record(self, contact: Contact, properties: list[str]) -> dict[str, Any]:
-        won = any(
-            d.stage == "closedwon" and contact.contact_id in d.contact_ids for d in self.world.deals
-        )
+        won = any(d.stage == "closedwon" for d in self._deals_of.get(contact.contact_id, []))
         modified = self._contact_modified(contact)
         values = {
             "email": contact.email,
@@ -513,15 +571,18 @@ class Apis:
             "hs_lifecyclestage_marketingqualifiedlead_date": contact.mql_at
             and iso_ms(contact.mql_at),
             "hs_lifecyclestage_salesqualifiedlead_date": contact.sql_at and iso_ms(contact.sql_at),
+            **self._drifted_values(contact.contact_id),
             **self.crm.contact_values.get(contact.contact_id, {}),
         }
-        return {
-            "id": contact.contact_id,
-            "properties": {p: values.get(p) for p in properties},
-            "createdAt": iso_ms(contact.created_at),
-            "updatedAt": iso_ms(modified),
-            "archived": False,
-        }
+        return _object(
+            contact.contact_id, values, properties, contact.created_at, modified, contact
+        )
+
+    def _drifted_values(self, object_id: str) -> dict[str, str]:
+        faults = self.settings.faults
+        if faults is None or not faults.schema_drift:
+            return {}
+        return {DRIFT_PROPERTY: ("teal", "amber", "plum")[int(object_id) % 3]}
 
     def _company_record(self, company, properties: list[str]) -> dict[str, Any]:
         values = {
@@ -533,13 +594,9 @@ class Apis:
             "hs_lastmodifieddate": iso_ms(company.created_at),
             "hs_object_id": company.company_id,
         }
-        return {
-            "id": company.company_id,
-            "properties": {p: values.get(p) for p in properties},
-            "createdAt": iso_ms(company.created_at),
-            "updatedAt": iso_ms(company.created_at),
-            "archived": False,
-        }
+        return _object(
+            company.company_id, values, properties, company.created_at, company.created_at
+        )
 
     def _deal_record(
         self, deal: Deal, properties: list[str], with_contacts: bool
@@ -556,13 +613,7 @@ class Apis:
             "deal_currency_code": "USD",
             "closed_lost_reason": deal.closed_lost_reason,
         }
-        record: dict[str, Any] = {
-            "id": deal.deal_id,
-            "properties": {p: values.get(p) for p in properties},
-            "createdAt": iso_ms(deal.created_at),
-            "updatedAt": iso_ms(deal.modified_at),
-            "archived": False,
-        }
+        record = _object(deal.deal_id, values, properties, deal.created_at, deal.modified_at, deal)
         if with_contacts:
             record["associations"] = {
                 "contacts": {
@@ -571,39 +622,42 @@ class Apis:
             }
         return record
 
-    def _records(self, object_type: str, properties: list[str], associations: list[str]):
+    def _objects(self, object_type: str, archived: bool = False) -> list | None:
+        """The objects of a type, live or archived (deleted), in id order."""
         if object_type == "contacts":
-            return [
-                (c.created_at, self._contact_modified(c), self._contact_record(c, properties))
-                for c in self.world.contacts
-            ]
+            return self.world.archived_contacts if archived else self.world.contacts
         if object_type == "companies":
-            return [
-                (c.created_at, c.created_at, self._company_record(c, properties))
-                for c in self.world.companies
-            ]
+            return [] if archived else self.world.companies
         if object_type == "deals":
-            return [
-                (
-                    d.created_at,
-                    d.modified_at,
-                    self._deal_record(d, properties, "contacts" in associations),
-                )
-                for d in self.world.deals
-            ]
+            return self.world.archived_deals if archived else self.world.deals
         return None
+
+    def _modified(self, object_type: str, obj) -> datetime:
+        if object_type == "contacts":
+            return self._contact_modified(obj)
+        return obj.created_at if object_type == "companies" else obj.modified_at
+
+    def _render(self, object_type: str, obj, properties: list[str], associations: list[str]):
+        if object_type == "contacts":
+            return self._contact_record(obj, properties)
+        if object_type == "companies":
+            return self._company_record(obj, properties)
+        return self._deal_record(obj, properties, "contacts" in associations)
 
     def _hubspot_list(self, object_type: str, query: dict[str, str]) -> Response:
         properties = [p for p in query.get("properties", "").split(",") if p]
         associations = [a for a in query.get("associations", "").split(",") if a]
-        records = self._records(object_type, properties, associations)
+        records = self._objects(object_type, query.get("archived", "false").lower() == "true")
         if records is None:
             return self._hubspot_error(
                 400, "VALIDATION_ERROR", f"Unknown object type {object_type}"
             )
         limit = min(int(query.get("limit", 10)), self.settings.hubspot_list_max)
         after = int(query.get("after") or 0)
-        page = [record for _, _, record in records[after : after + limit]]
+        page = [
+            self._render(object_type, obj, properties, associations)
+            for obj in records[after : after + limit]
+        ]
         body: dict[str, Any] = {"results": page}
         if after + limit < len(records):
             body["paging"] = {
@@ -613,7 +667,7 @@ class Apis:
 
     def _hubspot_search(self, object_type: str, body: dict[str, Any]) -> Response:
         properties = body.get("properties", [])
-        records = self._records(object_type, properties, [])
+        records = self._objects(object_type)  # search never finds archived objects
         if records is None:
             return self._hubspot_error(
                 400, "VALIDATION_ERROR", f"Unknown object type {object_type}"
@@ -622,7 +676,8 @@ class Apis:
             "lastmodifieddate" if object_type == "contacts" else "hs_lastmodifieddate"
         )
         selected = []
-        for _, modified, record in records:
+        for obj in records:
+            modified = self._modified(object_type, obj)
             keep = True
             for group in body.get("filterGroups", []) or [{"filters": []}]:
                 for f in group.get("filters", []):
@@ -640,15 +695,18 @@ class Apis:
                         "LTE": modified <= value,
                     }[f["operator"]]
             if keep:
-                selected.append((modified, record["id"], record))
-        selected.sort(key=lambda item: (item[0], int(item[1])))
+                selected.append((modified, obj))
+        selected.sort(key=lambda item: (item[0], int(_object_id(item[1]))))
         limit = min(int(body.get("limit", 10)), self.settings.hubspot_search_max)
         after = int(body.get("after") or 0)
         if after >= self.settings.hubspot_search_cap:
             return self._hubspot_error(
                 400, "VALIDATION_ERROR", "Paging over 10000 results of a search is not allowed."
             )
-        page = [record for _, _, record in selected[after : after + limit]]
+        page = [
+            self._render(object_type, obj, properties, [])
+            for _, obj in selected[after : after + limit]
+        ]
         result: dict[str, Any] = {"total": len(selected), "results": page}
         if after + limit < len(selected):
             result["paging"] = {"next": {"after": str(after + limit)}}
@@ -693,6 +751,34 @@ class Apis:
             },
         )
 
+    def _hubspot_properties(self, object_type: str) -> Response:
+        """GET /crm/v3/properties/{objectType}: every property the portal defines."""
+        if object_type not in STANDARD_PROPERTIES:
+            return self._hubspot_error(
+                400, "VALIDATION_ERROR", f"Unknown object type {object_type}"
+            )
+
+        def definition(name: str, hubspot_defined: bool) -> dict[str, Any]:
+            return {
+                "name": name,
+                "label": name.replace("_", " ").title(),
+                "type": "string",
+                "fieldType": "text",
+                "groupName": f"{object_type[:-1]}information",
+                "hubspotDefined": hubspot_defined,
+            }
+
+        results = [definition(name, True) for name in STANDARD_PROPERTIES[object_type]]
+        if object_type == "contacts":
+            results.append(definition("disqualification_reason", False))
+            if self.settings.faults is not None and self.settings.faults.schema_drift:
+                results.append(definition(DRIFT_PROPERTY, False))
+            results.extend(
+                {**definition(name, False), **prop}
+                for name, prop in sorted(self.crm.custom_properties.items())
+            )
+        return 200, {}, {"results": results}
+
     def _hubspot_create_property(self, body: dict[str, Any]) -> Response:
         name = body.get("name", "")
         missing = [
@@ -716,7 +802,7 @@ class Apis:
             return self._hubspot_error(
                 400, "VALIDATION_ERROR", "Batch size exceeds the maximum of 100 inputs."
             )
-        known = {c.contact_id: c for c in self.world.contacts}
+        known = self._contacts_by_id
         results, errors = [], []
         now = datetime.now(UTC)
         with self.crm.lock:
@@ -770,3 +856,29 @@ class Apis:
             {"id": c.contact_id, "email": c.email, **self.crm.contact_values.get(c.contact_id, {})}
             for c in self.world.contacts
         ]
+
+
+def _object_id(obj) -> str:
+    return getattr(obj, "contact_id", None) or getattr(obj, "company_id", None) or obj.deal_id
+
+
+def _object(
+    object_id: str,
+    values: dict[str, Any],
+    properties: list[str],
+    created_at: datetime,
+    updated_at: datetime,
+    source: Contact | Deal | None = None,
+) -> dict[str, Any]:
+    """A CRM v3 object: the requested properties (null when unset) and its bookkeeping."""
+    archived_at = getattr(source, "archived_at", None)
+    record: dict[str, Any] = {
+        "id": object_id,
+        "properties": {p: values.get(p) for p in properties},
+        "createdAt": iso_ms(created_at),
+        "updatedAt": iso_ms(max(updated_at, archived_at) if archived_at else updated_at),
+        "archived": archived_at is not None,
+    }
+    if archived_at is not None:
+        record["archivedAt"] = iso_ms(archived_at)
+    return record

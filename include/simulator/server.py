@@ -16,30 +16,144 @@ import json
 import os
 import re
 import threading
+import time
 from datetime import date
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from .apis import Apis, Request, Settings
+from .faults import Faults, query_key
 from .world import World
 
 ROUTES = [
-    (re.compile(r"^/matomo/index\.php$"), lambda apis, r, m: apis.matomo(r)),
+    ("matomo", re.compile(r"^/matomo/index\.php$"), lambda apis, r, m: apis.matomo(r)),
     (
+        "google_ads",
         re.compile(r"^/googleads/v\d+/customers/(\d+)/googleAds:search$"),
         lambda apis, r, m: apis.google_ads_search(r, m[1]),
     ),
     (
+        "meta_ads",
         re.compile(r"^/meta/v[\d.]+/act_(\d+)/insights$"),
         lambda apis, r, m: apis.meta_insights(r, m[1]),
     ),
-    (re.compile(r"^/linkedin/rest/adAnalytics$"), lambda apis, r, m: apis.linkedin_ad_analytics(r)),
     (
+        "linkedin_ads",
+        re.compile(r"^/linkedin/rest/adAnalytics$"),
+        lambda apis, r, m: apis.linkedin_ad_analytics(r),
+    ),
+    (
+        "linkedin_ads",
         re.compile(r"^/linkedin/rest/adAccounts/(\d+)/adCampaigns$"),
         lambda apis, r, m: apis.linkedin_campaigns(r, m[1]),
     ),
-    (re.compile(r"^/hubspot(/crm/v3/.*)$"), lambda apis, r, m: apis.hubspot(r, m[1])),
+    ("hubspot", re.compile(r"^/hubspot(/crm/v3/.*)$"), lambda apis, r, m: apis.hubspot(r, m[1])),
 ]
+# Where each vendor's page keeps its records (HubSpot: only object reads carry records).
+RECORDS_KEY = {"google_ads": "results", "meta_ads": "data", "linkedin_ads": "elements"}
+HUBSPOT_OBJECT_READ = re.compile(r"^/hubspot/crm/v3/objects/\w+(/search)?$")
+
+
+def _failure(vendor: str, kind: str, faults: Faults) -> tuple[int, dict[str, str], dict]:
+    """A server error or a rate-limit refusal in the vendor's own shape."""
+    wait = f"{faults.retry_after_seconds:g}"
+    if kind == "server_error":
+        return {
+            "matomo": (503, {}, {"result": "error", "message": "Service Unavailable"}),
+            "google_ads": (
+                503,
+                {},
+                {
+                    "error": {
+                        "code": 503,
+                        "message": "The service is currently unavailable.",
+                        "status": "UNAVAILABLE",
+                    }
+                },
+            ),
+            "meta_ads": (
+                500,
+                {},
+                {
+                    "error": {
+                        "message": "An unknown error occurred",
+                        "type": "OAuthException",
+                        "code": 1,
+                        "is_transient": True,
+                    }
+                },
+            ),
+            "linkedin_ads": (504, {}, {"status": 504, "message": "Gateway Timeout"}),
+            "hubspot": (
+                502,
+                {},
+                {"status": "error", "message": "Bad Gateway", "category": "BAD_GATEWAY"},
+            ),
+        }[vendor]
+    return {
+        "matomo": (429, {"Retry-After": wait}, {"result": "error", "message": "Too Many Requests"}),
+        "google_ads": (
+            429,
+            {},
+            {
+                "error": {
+                    "code": 429,
+                    "message": "Resource has been exhausted (e.g. check quota).",
+                    "status": "RESOURCE_EXHAUSTED",
+                }
+            },
+        ),
+        # Meta throttles with HTTP 400 and an application-level code.
+        "meta_ads": (
+            400,
+            {},
+            {
+                "error": {
+                    "message": "(#17) User request limit reached",
+                    "type": "OAuthException",
+                    "code": 17,
+                    "error_subcode": 2446079,
+                    "is_transient": True,
+                }
+            },
+        ),
+        "linkedin_ads": (
+            429,
+            {"Retry-After": wait},
+            {"status": 429, "code": "TOO_MANY_REQUESTS", "message": "Too many requests"},
+        ),
+        # HubSpot's secondly limit: no Retry-After, its rate-limit headers say how long to wait.
+        "hubspot": (
+            429,
+            {
+                "X-HubSpot-RateLimit-Max": "100",
+                "X-HubSpot-RateLimit-Remaining": "0",
+                "X-HubSpot-RateLimit-Interval-Milliseconds": str(
+                    int(faults.retry_after_seconds * 1000)
+                ),
+            },
+            {
+                "status": "error",
+                "errorType": "RATE_LIMIT",
+                "policyName": "SECONDLY",
+                "message": "You have reached your secondly limit.",
+            },
+        ),
+    }[vendor]
+
+
+def _damage(vendor: str, request: Request, body, faults: Faults):
+    """The page with the configured data faults applied to its records."""
+    key = query_key(request.path, request.query, request.body)
+    if vendor == "matomo" and isinstance(body, list):
+        return faults.damage(vendor, key, body)
+    records_key = RECORDS_KEY.get(vendor)
+    if vendor == "hubspot" and HUBSPOT_OBJECT_READ.match(request.path):
+        records_key = "results"
+    if records_key and isinstance(body, dict) and isinstance(body.get(records_key), list):
+        return {**body, records_key: faults.damage(vendor, key, body[records_key])}
+    return body
 
 
 def _sales_page(apis: Apis) -> str:
@@ -83,12 +197,28 @@ def make_handler(apis: Apis) -> type[BaseHTTPRequestHandler]:
             if url.path == "/health":
                 self._send(200, {}, {"status": "ok"})
                 return
-            for pattern, handler in ROUTES:
+            for vendor, pattern, handler in ROUTES:
                 match = pattern.match(url.path)
                 if match:
-                    self._send(*handler(apis, request, match))
+                    self._serve(vendor, request, partial(handler, apis, request, match))
                     return
             self._send(404, {}, {"message": f"no such endpoint: {url.path}"})
+
+        def _serve(self, vendor: str, request: Request, answer) -> None:
+            faults = apis.settings.faults
+            fault = faults.call_fault() if faults else None
+            if fault == "dropped":
+                self.close_connection = True  # hang up without an answer
+                return
+            if fault == "latency":
+                time.sleep(faults.latency_seconds)
+            elif fault is not None:
+                self._send(*_failure(vendor, fault, faults))
+                return
+            status, headers, body = answer()
+            if faults is not None and faults.changes_data and status == 200:
+                body = _damage(vendor, request, body, faults)
+            self._send(status, headers, body)
 
         def _send(self, status: int, headers: dict[str, str], body) -> None:
             payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()

@@ -59,12 +59,28 @@ class Profile:
     campaigns_per_platform: int
     days: int
     convert_rate: float
+    # Scales how many leads get an opportunity; won deals then follow true probability x share.
+    opportunity_share: float = 1.0
 
 
+# small: seconds, for CI. medium: a year of about 300k visits, 20k contacts, 2k deals and
+# 3 ad platforms x 50 campaigns. large: ten times medium's traffic and leads.
 PROFILES = {
     "small": Profile(visitors=1500, campaigns_per_platform=4, days=365, convert_rate=0.22),
-    "medium": Profile(visitors=120_000, campaigns_per_platform=50, days=365, convert_rate=0.15),
-    "large": Profile(visitors=1_200_000, campaigns_per_platform=50, days=365, convert_rate=0.15),
+    "medium": Profile(
+        visitors=140_000,
+        campaigns_per_platform=50,
+        days=365,
+        convert_rate=0.15,
+        opportunity_share=0.15,
+    ),
+    "large": Profile(
+        visitors=1_400_000,
+        campaigns_per_platform=50,
+        days=365,
+        convert_rate=0.15,
+        opportunity_share=0.15,
+    ),
 }
 
 
@@ -119,6 +135,7 @@ class Contact:
     disqualification_reason: str | None = None
     mql_at: datetime | None = None
     sql_at: datetime | None = None
+    archived_at: datetime | None = None  # deleted in the CRM (only archived_contacts have it)
 
 
 @dataclass
@@ -132,6 +149,7 @@ class Deal:
     contact_ids: list[str]
     modified_at: datetime
     closed_lost_reason: str | None = None
+    archived_at: datetime | None = None
 
 
 class World:
@@ -150,6 +168,10 @@ class World:
         self.companies: list[Company] = []
         self.contacts: list[Contact] = []
         self.deals: list[Deal] = []
+        # Deleted in the CRM: the API lists them only with archived=true; no mart may count them.
+        self.archived_contacts: list[Contact] = []
+        self.archived_deals: list[Deal] = []
+        self._paid_campaigns: dict[str, list[Campaign]] = {}
         self._build()
 
     # ---- generation -------------------------------------------------------------------
@@ -160,6 +182,7 @@ class World:
         self._build_offline_contacts()
         self._build_deals()
         self._build_sales_verdicts()
+        self._build_deleted_records()
         self.visits.sort(key=lambda visit: visit.started_at)
         for index, visit in enumerate(self.visits, start=1):
             visit.visit_id = index
@@ -213,6 +236,8 @@ class World:
                 35.0,
             )
         )
+        for channel in ("paid_search", "paid_social", "display"):
+            self._paid_campaigns[channel] = [c for c in self.campaigns if c.channel == channel]
 
     def _pick_channel(self, weights: tuple[float, ...] = FIRST_VISIT_WEIGHTS) -> str:
         return self.rng.choices(CHANNELS, weights=weights)[0]
@@ -223,13 +248,8 @@ class World:
     def _new_visit(self, visitor_id: str, started_at: datetime, channel: str) -> Visit:
         rng = self.rng
         campaign = None
-        if channel in ("paid_search", "paid_social", "display"):
-            platforms = {
-                "paid_search": [c for c in self.campaigns if c.channel == "paid_search"],
-                "paid_social": [c for c in self.campaigns if c.channel == "paid_social"],
-                "display": [c for c in self.campaigns if c.channel == "display"],
-            }
-            campaign = rng.choice(platforms[channel])
+        if channel in self._paid_campaigns:
+            campaign = rng.choice(self._paid_campaigns[channel])
         pages = [rng.choice(PAGES) for _ in range(rng.randint(1, 6))]
         duration = timedelta(seconds=rng.randint(10, 900))
         visit = Visit(0, visitor_id, started_at, started_at + duration, channel, campaign, pages)
@@ -285,7 +305,7 @@ class World:
             visits.append(self._new_visit(visitor_id, at, channel))
             at = at + timedelta(days=rng.uniform(0.2, 25))
         self.visits.extend(visits)
-        if rng.random() >= self.profile.convert_rate:
+        if rng.random() >= self.profile.convert_rate or not visits:
             return
         converting = visits[rng.randrange(len(visits))]
         converting.pages.append("/demo" if rng.random() < 0.4 else "/contact")
@@ -352,22 +372,22 @@ class World:
         for _ in range(max(3, len(self.contacts) // 12)):
             self._new_contact(self.start + timedelta(seconds=rng.uniform(0, span * 0.95)))
 
-    def _first_touch(self, contact: Contact) -> Visit | None:
-        ids = set(contact.visitor_ids)
-        before = [
-            v for v in self.visits if v.visitor_id in ids and v.started_at < contact.created_at
-        ]
-        return min(before, key=lambda v: (v.started_at, v.visitor_id), default=None)
-
     def _build_deals(self) -> None:
         rng = self.rng
         visits_by_visitor: dict[str, list[Visit]] = {}
         for visit in self.visits:
             visits_by_visitor.setdefault(visit.visitor_id, []).append(visit)
+        colleagues_of: dict[str, list[Contact]] = {}
         for contact in self.contacts:
-            contact.true_first_touch = self._first_touch(contact)
-            channel = contact.true_first_touch.channel if contact.true_first_touch else "offline"
+            colleagues_of.setdefault(contact.company.company_id, []).append(contact)
+        for contact in self.contacts:
             trail = [v for vid in contact.visitor_ids for v in visits_by_visitor.get(vid, [])]
+            contact.true_first_touch = min(
+                (v for v in trail if v.started_at < contact.created_at),
+                key=lambda v: (v.started_at, v.visitor_id),
+                default=None,
+            )
+            channel = contact.true_first_touch.channel if contact.true_first_touch else "offline"
             pricing = sum(page in ("/pricing", "/demo") for v in trail for page in v.pages)
             logit = (
                 -2.2
@@ -379,7 +399,7 @@ class World:
         for contact in self.contacts:
             p_won = contact.true_conversion_probability
             # An opportunity comes first; won deals follow the true probability exactly.
-            if rng.random() >= min(1.0, p_won * 2.2):
+            if rng.random() >= min(1.0, p_won * 2.2 * self.profile.opportunity_share):
                 continue
             created_at = contact.created_at + timedelta(days=rng.uniform(2, 40))
             if created_at >= self.end:
@@ -388,8 +408,8 @@ class World:
             closed_at = created_at + timedelta(days=rng.uniform(10, 90))
             colleagues = [
                 c.contact_id
-                for c in self.contacts
-                if c.company is contact.company and c is not contact and c.created_at < created_at
+                for c in colleagues_of[contact.company.company_id]
+                if c is not contact and c.created_at < created_at
             ]
             contact_ids = [contact.contact_id] + colleagues[: rng.randint(0, 2)]
             amount = round(rng.uniform(4_000, 60_000), 2)
@@ -441,6 +461,43 @@ class World:
                     contact.disqualification_reason = rng.choice(DISQUALIFICATION_REASONS)
             else:
                 contact.lead_status = rng.choice(("NEW", "ATTEMPTED_TO_CONTACT", "CONNECTED"))
+
+    def _build_deleted_records(self) -> None:
+        """Spam leads and mistaken duplicate deals that sales deleted; their own stream of
+        randomness, so that the live company does not depend on them."""
+        rng = random.Random(self.seed * 53 + 5)
+        span = (self.end - self.start).total_seconds()
+        for number in range(max(2, len(self.contacts) // 50)):
+            created_at = self.start + timedelta(seconds=rng.uniform(0, span * 0.9))
+            self.archived_contacts.append(
+                Contact(
+                    contact_id=str(90_000_000 + number),
+                    email=f"spam{number}@mailinator.example",
+                    firstname="Spam",
+                    lastname=str(number),
+                    company=self.companies[rng.randrange(len(self.companies))],
+                    created_at=created_at,
+                    archived_at=created_at + timedelta(days=rng.uniform(0.1, 10)),
+                )
+            )
+        for number, original in enumerate(rng.sample(self.deals, max(1, len(self.deals) // 40))):
+            created_at = original.created_at + timedelta(hours=rng.uniform(1, 48))
+            if created_at >= self.end - timedelta(days=1):
+                continue
+            stage = rng.choice(("closedwon", *DEAL_STAGES_OPEN))
+            self.archived_deals.append(
+                Deal(
+                    deal_id=str(990_000_000 + number),
+                    name=f"{original.name} (duplicate)",
+                    amount=original.amount,
+                    created_at=created_at,
+                    stage=stage,
+                    closed_at=created_at if stage == "closedwon" else None,
+                    contact_ids=list(original.contact_ids),
+                    modified_at=created_at,
+                    archived_at=created_at + timedelta(hours=rng.uniform(1, 24)),
+                )
+            )
 
     # ---- ground truth -----------------------------------------------------------------
     def won_deals(self) -> list[Deal]:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from . import settings as settings_module
 from .connections import ApiConnection, api_connection
+from .http_client import SourceError
 from .load import LoadStats, Strategy, load_records
 from .sources import Record, Window, google_ads, hubspot, linkedin_ads, matomo, meta_ads
 from .warehouse import connect, ensure_tables
@@ -24,47 +25,64 @@ class Night:
     end: datetime
     run_id: str
 
-    def day_window(self, days_back: int | None = None) -> Window:
+    def day_window(self, days_back: int | None = None, since: datetime | None = None) -> Window:
+        """The night's days, reaching ``days_back`` days before its end and back to ``since``."""
         end = self.end.date()
         start = end - timedelta(days=days_back) if days_back else self.start.date()
+        if since is not None:
+            start = min(start, since.astimezone(self.start.tzinfo).date())
         return Window(min(start, self.start.date()), end)
+
+
+# The end of the time the last successful extraction of a source covered (None: never ran).
+Watermark = datetime | None
 
 
 @dataclass(frozen=True)
 class SourceSpec:
     conn_id: str
     default_base_url: str
-    # Reads the source for a night: (connection, night, window, first run) -> records.
-    read: Callable[[ApiConnection, Night, Window, bool], Iterable[Record]]
+    # Reads the source for a night: (connection, night, window, watermark) -> records.
+    read: Callable[[ApiConnection, Night, Window, Watermark], Iterable[Record]]
     strategies: dict[str, Strategy]
-    window: Callable[[Night, bool], Window]
+    window: Callable[[Night, Watermark], Window]
 
 
 def _windowed(module, client: Callable[[ApiConnection], object]):
     """A reader for sources whose ``extract(client, window)`` reads a window of days."""
-    return lambda conn, night, window, first_run: module.extract(client(conn), window)
+    return lambda conn, night, window, watermark: module.extract(client(conn), window)
 
 
 def _settings() -> settings_module.Settings:
     return settings_module.load()
 
 
-def _history_or_night(night: Night, first_run: bool) -> Window:
-    return night.day_window(_settings().history_days if first_run else None)
+def _history_or_night(night: Night, watermark: Watermark) -> Window:
+    """The first run loads the history; later ones the night, and any nights missed since the
+    last successful run (so a failed night is caught up by the next)."""
+    if watermark is None:
+        return night.day_window(_settings().history_days)
+    return night.day_window(since=watermark)
 
 
-def _history_or_restatement(night: Night, first_run: bool) -> Window:
+def _history_or_restatement(night: Night, watermark: Watermark) -> Window:
     """Ad platforms revise spend after the fact: re-pull the restatement window every night."""
     settings = _settings()
-    return night.day_window(settings.history_days if first_run else settings.ads_restatement_days)
+    if watermark is None:
+        return night.day_window(settings.history_days)
+    return night.day_window(settings.ads_restatement_days, since=watermark)
 
 
-def _crm_since(night: Night, first_run: bool) -> datetime | None:
-    return None if first_run else night.start - timedelta(hours=_settings().crm_overlap_hours)
+def _crm_since(night: Night, watermark: Watermark) -> datetime | None:
+    """CRM changes are read from the last successful read's end (or the night's start, when
+    rerunning an earlier night), less an overlap for late-committed changes."""
+    if watermark is None:
+        return None
+    return min(watermark, night.start) - timedelta(hours=_settings().crm_overlap_hours)
 
 
-def _crm_window(night: Night, first_run: bool) -> Window:
-    since = _crm_since(night, first_run)
+def _crm_window(night: Night, watermark: Watermark) -> Window:
+    since = _crm_since(night, watermark)
     return Window((since or night.start).date(), night.end.date())
 
 
@@ -100,8 +118,8 @@ SOURCES: dict[str, SourceSpec] = {
     "hubspot": SourceSpec(
         hubspot.CONN_ID,
         hubspot.DEFAULT_BASE_URL,
-        lambda conn, night, window, first_run: hubspot.extract(
-            hubspot.HubSpotClient(conn), _crm_since(night, first_run), night.end
+        lambda conn, night, window, watermark: hubspot.extract(
+            hubspot.HubSpotClient(conn), _crm_since(night, watermark), night.end
         ),
         {
             "contacts": "upsert",
@@ -114,9 +132,26 @@ SOURCES: dict[str, SourceSpec] = {
 }
 
 
-def is_first_run(conn, source: str) -> bool:
-    row = conn.execute("select 1 from ops.extract_runs where source = %s limit 1", (source,))
-    return row.fetchone() is None
+def last_watermark(conn, source: str) -> Watermark:
+    """Where the source's latest successful extraction ended; None when it never ran."""
+    row = conn.execute(
+        "select max(coalesce(watermark, window_end::timestamptz)) from ops.extract_runs "
+        "where source = %s",
+        (source,),
+    ).fetchone()
+    return row[0]
+
+
+def _check_reject_share(source: str, stats: LoadStats) -> None:
+    """Fail when too much of a source was rejected; the load (and its rejects) stays committed,
+    so what went wrong can be read in raw.rejects."""
+    limit = _settings().max_reject_share
+    if stats.fetched and stats.rejected / stats.fetched > limit:
+        raise SourceError(
+            f"{source}: {stats.rejected} of {stats.fetched} records "
+            f"({stats.rejected / stats.fetched:.1%}) were rejected, more than "
+            f"CLOSEDLOOP_MAX_REJECT_SHARE={limit:g}; see raw.rejects where source = '{source}'"
+        )
 
 
 def extract_source(
@@ -134,21 +169,21 @@ def extract_source(
     connection = connection or api_connection(spec.conn_id, spec.default_base_url)
     with connect(warehouse_uri) as conn:
         ensure_tables(conn)
-        first_run = is_first_run(conn, source)
-        window = spec.window(night, first_run)
+        watermark = last_watermark(conn, source)
+        window = spec.window(night, watermark)
         log.info(
             "%s: extracting %s to %s%s",
             source,
             window.start,
             window.end,
-            " (first run: full history)" if first_run else "",
+            " (first run: full history)" if watermark is None else "",
         )
-        records = spec.read(connection, night, window, first_run)
+        records = spec.read(connection, night, window, watermark)
         stats: LoadStats = load_records(conn, source, records, spec.strategies, window)
         conn.execute(
             """insert into ops.extract_runs (run_id, source, window_start, window_end, fetched,
-                   loaded, rejected, duplicates, duration_seconds)
-               values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                   loaded, rejected, duplicates, duration_seconds, watermark)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
             (
                 night.run_id,
                 source,
@@ -159,6 +194,7 @@ def extract_source(
                 stats.rejected,
                 stats.duplicates,
                 stats.seconds,
+                night.end,
             ),
         )
     log.info(
@@ -170,6 +206,7 @@ def extract_source(
         stats.duplicates,
         stats.seconds,
     )
+    _check_reject_share(source, stats)
     return {
         "fetched": stats.fetched,
         "loaded": stats.loaded,

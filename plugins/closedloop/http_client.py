@@ -7,13 +7,18 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
+from .settings import load as load_settings
+
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+# A server asking for longer than this is treated as broken, not obeyed (a night is finite).
+MAX_RETRY_AFTER_SECONDS = 300.0
 
 
 class SourceError(RuntimeError):
@@ -66,6 +71,8 @@ class HttpClient:
         conn_id: the Airflow connection holding the credentials, named in auth errors.
         headers: sent on every request (auth headers included; never logged).
         is_auth_failure: recognises vendors that report bad credentials without a 401/403.
+        is_throttled: recognises vendors that refuse for rate or load with another status than
+            429/5xx (Meta answers HTTP 400 with code 17); such answers are retried.
     """
 
     def __init__(
@@ -76,20 +83,25 @@ class HttpClient:
         headers: dict[str, str] | None = None,
         *,
         max_attempts: int = 6,
-        backoff_seconds: float = 0.5,
+        backoff_seconds: float | None = None,
         max_backoff_seconds: float = 30.0,
-        timeout: tuple[float, float] = (10.0, 120.0),
+        timeout: tuple[float, float] | None = None,
         is_auth_failure: Callable[[requests.Response], bool] | None = None,
         rate_limiter: RateLimiter | None = None,
+        is_throttled: Callable[[requests.Response], bool] | None = None,
     ):
         self.source = source
         self.base_url = base_url.rstrip("/")
         self.conn_id = conn_id
+        settings = load_settings()
         self.max_attempts = max_attempts
-        self.backoff_seconds = backoff_seconds
+        self.backoff_seconds = (
+            settings.http_backoff_seconds if backoff_seconds is None else backoff_seconds
+        )
         self.max_backoff_seconds = max_backoff_seconds
-        self.timeout = timeout
+        self.timeout = timeout or (10.0, settings.http_read_timeout_seconds)
         self.is_auth_failure = is_auth_failure or (lambda response: False)
+        self.is_throttled = is_throttled or (lambda response: False)
         self.session = requests.Session()
         self.session.headers.update(headers or {})
         self.calls = 0
@@ -127,7 +139,7 @@ class HttpClient:
                     f"{response.status_code}: {_body_excerpt(response)}). Fix the Airflow "
                     f"connection '{self.conn_id}'."
                 )
-            if response.status_code in RETRYABLE_STATUS:
+            if response.status_code in RETRYABLE_STATUS or self.is_throttled(response):
                 last_error = f"HTTP {response.status_code}: {_body_excerpt(response, 200)}"
                 self._sleep_before_retry(attempt, response, endpoint, last_error)
                 continue
@@ -169,12 +181,25 @@ class HttpClient:
 
     @staticmethod
     def _retry_after(response: requests.Response | None) -> float | None:
+        """How long the server asked us to wait: Retry-After (seconds or an HTTP date), or
+        HubSpot's rate-limit headers when its window is used up."""
         if response is None:
             return None
         value = response.headers.get("Retry-After")
-        if value is None:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            return None
+        if value is not None:
+            try:
+                return min(MAX_RETRY_AFTER_SECONDS, max(0.0, float(value)))
+            except ValueError:
+                pass
+            try:
+                moment = parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            return min(MAX_RETRY_AFTER_SECONDS, max(0.0, moment.timestamp() - time.time()))
+        if (
+            response.status_code == 429
+            and response.headers.get("X-HubSpot-RateLimit-Remaining") == "0"
+            and response.headers.get("X-HubSpot-RateLimit-Interval-Milliseconds", "").isdigit()
+        ):
+            return int(response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"]) / 1000
+        return None

@@ -33,6 +33,8 @@ class LoadStats:
 def _reject_reason(record: Record, strategy: Strategy, window: Window) -> str | None:
     if not record.record_id:
         return "missing id"
+    if record.problem:
+        return record.problem
     if strategy == "partitions":
         if record.partition_date is None:
             return "missing date"

@@ -24,6 +24,16 @@ def _int(name: str, default: int) -> int:
         ) from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
+
+
 @dataclass(frozen=True)
 class Settings:
     timezone: str  # CLOSEDLOOP_TIMEZONE: the nights' boundaries and the schedule's zone
@@ -34,6 +44,13 @@ class Settings:
     crm_batch_size: int  # CLOSEDLOOP_CRM_BATCH_SIZE: records per CRM batch update (max 100)
     task_retries: int  # CLOSEDLOOP_TASK_RETRIES
     crm_dry_run: bool  # CLOSEDLOOP_CRM_DRY_RUN: compute and log the CRM diff, write nothing
+    # CLOSEDLOOP_MAX_REJECT_SHARE: a source's extraction fails when more of its records than
+    # this share are rejected (they are kept in raw.rejects either way).
+    max_reject_share: float
+    # CLOSEDLOOP_HTTP_BACKOFF_SECONDS: first retry's wait (doubling, jittered, at most 30 s)
+    http_backoff_seconds: float
+    # CLOSEDLOOP_HTTP_READ_TIMEOUT_SECONDS: an API answer slower than this is retried
+    http_read_timeout_seconds: float
 
 
 def load() -> Settings:
@@ -52,4 +69,7 @@ def load() -> Settings:
         task_retries=_int("CLOSEDLOOP_TASK_RETRIES", 2),
         crm_dry_run=os.environ.get("CLOSEDLOOP_CRM_DRY_RUN", "false").lower()
         in ("1", "true", "yes"),
+        max_reject_share=_float("CLOSEDLOOP_MAX_REJECT_SHARE", 0.05),
+        http_backoff_seconds=_float("CLOSEDLOOP_HTTP_BACKOFF_SECONDS", 0.5),
+        http_read_timeout_seconds=_float("CLOSEDLOOP_HTTP_READ_TIMEOUT_SECONDS", 120.0),
     )

@@ -53,6 +53,8 @@ DDL = [
            duration_seconds double precision not null,
            finished_at timestamptz not null default now()
        )""",
+    # The end of the time a run covered: the next incremental read starts from the latest.
+    "alter table ops.extract_runs add column if not exists watermark timestamptz",
     """create table if not exists ops.lead_scores (
            contact_id text primary key,
            score integer not null check (score between 0 and 100),

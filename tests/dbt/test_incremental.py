@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from closedloop.warehouse import connect
-from tests.warehouse_helpers import WORLD_END, dbt, load_night, utc_midnight
+from tests.warehouse_helpers import (
+    WORLD_END,
+    dbt,
+    load_night,
+    table_fingerprints,
+    utc_midnight,
+)
 
 MARTS = (
     "closed_loop_attribution",
@@ -19,15 +25,9 @@ CUTOFF = "2026-06-10"  # the "previous night" saw nothing from this day on
 
 
 def _fingerprints(uri: str) -> dict[str, tuple[int, str]]:
-    tables = [f"marts.{m}" for m in MARTS] + ["intermediate.int_visits_channeled"]
-    with connect(uri) as conn:
-        return {
-            table: conn.execute(
-                f"select count(*), md5(coalesce(string_agg(t::text, ',' order by t::text), '')) "
-                f"from {table} t"
-            ).fetchone()
-            for table in tables
-        }
+    return table_fingerprints(
+        uri, [f"marts.{m}" for m in MARTS] + ["intermediate.int_visits_channeled"]
+    )
 
 
 def test_an_incremental_night_equals_a_full_refresh(fresh_database, connections, tmp_path):

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from closedloop.http_client import AuthenticationError
+from closedloop.http_client import AuthenticationError, SourceError
 from closedloop.sources import Window, google_ads, hubspot, linkedin_ads, matomo, meta_ads
 
 
@@ -152,3 +152,44 @@ def test_missing_connection_setting_names_the_field(connections):
     incomplete = dataclasses.replace(connections["google_ads"], extra={"developer_token": "x"})
     with pytest.raises(ValueError, match="'ads_google' needs 'customer_id'"):
         google_ads.GoogleAdsClient(incomplete)
+
+
+@pytest.fixture
+def tight_simulator(world, token):
+    """The same company behind APIs with small caps, so that splitting is exercised."""
+    from include.simulator.apis import Settings
+    from include.simulator.server import Simulator
+    from tests.conftest import source_connections
+
+    simulator = Simulator(
+        world, Settings(token=token, hubspot_search_cap=50, linkedin_max_elements=100)
+    ).start()
+    yield source_connections(simulator, token)
+    simulator.stop()
+
+
+def test_hubspot_search_splits_windows_over_the_result_cap_and_loses_nothing(
+    tight_simulator, world
+):
+    connection = tight_simulator["hubspot"]
+    capped = dataclasses.replace(connection, extra={**connection.extra, "search_result_cap": 50})
+    client = hubspot.HubSpotClient(capped)
+    since = datetime(2025, 6, 1, tzinfo=UTC)
+    until = datetime(2026, 7, 1, tzinfo=UTC)
+    found = [c["id"] for c in client.search_modified("contacts", since, until)]
+    assert len(found) > 50
+    assert sorted(found) == sorted(c.contact_id for c in world.contacts)
+
+
+def test_linkedin_asks_for_few_enough_days_and_refuses_a_truncated_answer(tight_simulator):
+    connection = tight_simulator["linkedin_ads"]
+    connection = dataclasses.replace(connection, extra={**connection.extra, "max_elements": 100})
+    window = Window(date(2026, 1, 1), date(2026, 3, 1))
+    small_requests = dataclasses.replace(
+        connection, extra={**connection.extra, "days_per_request": 7}
+    )
+    rows = list(linkedin_ads.extract(linkedin_ads.LinkedInAdsClient(small_requests), window))
+    days = {r.partition_date for r in rows if r.entity == "campaign_analytics"}
+    assert days == set(window.days())
+    with pytest.raises(SourceError, match="days_per_request"):
+        list(linkedin_ads.extract(linkedin_ads.LinkedInAdsClient(connection), window))

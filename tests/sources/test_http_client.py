@@ -15,10 +15,10 @@ from closedloop.http_client import AuthenticationError, HttpClient, SourceError
 
 
 class Script:
-    """Responses to hand out in order: (status, headers, body)."""
+    """Responses to hand out in order: (status, headers, body[, seconds to wait first])."""
 
     def __init__(self):
-        self.responses: list[tuple[int, dict[str, str], dict]] = []
+        self.responses: list[tuple] = []
         self.arrivals: list[float] = []
 
 
@@ -29,7 +29,8 @@ def scripted() -> Iterator[tuple[Script, str]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - stdlib name
             script.arrivals.append(time.monotonic())
-            status, headers, body = script.responses.pop(0)
+            status, headers, body, *delay = script.responses.pop(0)
+            time.sleep(delay[0] if delay else 0)
             payload = json.dumps(body).encode()
             self.send_response(status)
             for name, value in {"Content-Type": "application/json", **headers}.items():
@@ -97,3 +98,46 @@ def test_connection_refused_is_retried_then_reported():
     )
     with pytest.raises(SourceError, match="failed after 2 attempts.*ConnectionError"):
         http.get_json("/x")
+
+
+def test_a_read_timeout_is_retried(scripted):
+    script, url = scripted
+    script.responses = [(200, {}, {"slow": True}, 1.0), (200, {}, {"ok": True})]
+    assert client(url, timeout=(1.0, 0.3)).get_json("/x") == {"ok": True}
+    assert len(script.arrivals) == 2
+
+
+def test_a_hubspot_429_without_retry_after_waits_the_interval_its_headers_give(scripted):
+    script, url = scripted
+    limited = {
+        "X-HubSpot-RateLimit-Remaining": "0",
+        "X-HubSpot-RateLimit-Interval-Milliseconds": "800",
+    }
+    script.responses = [(429, limited, {"errorType": "RATE_LIMIT"}), (200, {}, {"ok": True})]
+    client(url).get_json("/x")
+    assert script.arrivals[1] - script.arrivals[0] >= 0.75
+
+
+def test_retry_after_as_an_http_date_is_obeyed(scripted):
+    from email.utils import formatdate
+
+    script, url = scripted
+    script.responses = [
+        (503, {"Retry-After": formatdate(time.time() + 2, usegmt=True)}, {}),
+        (200, {}, {"ok": True}),
+    ]
+    client(url).get_json("/x")
+    # HTTP dates have whole seconds: at least one full second was waited.
+    assert script.arrivals[1] - script.arrivals[0] >= 0.9
+
+
+def test_meta_throttling_answered_with_http_400_is_retried(scripted):
+    from closedloop.sources.meta_ads import _is_throttled
+
+    script, url = scripted
+    throttled = {"error": {"message": "(#17) User request limit reached", "code": 17}}
+    script.responses = [(400, {}, throttled), (200, {}, {"ok": True})]
+    assert client(url, is_throttled=_is_throttled).get_json("/x") == {"ok": True}
+    script.responses = [(400, {}, {"error": {"message": "(#100) bad field", "code": 100}})]
+    with pytest.raises(SourceError, match="bad field"):
+        client(url, is_throttled=_is_throttled).get_json("/x")

@@ -1,5 +1,5 @@
--- Each deal with its outcome from the pipeline's stage metadata (closed won = closed with
--- probability 1, closed lost = closed otherwise).
+-- Each live deal with its outcome from the pipeline's stage metadata (closed won = closed with
+-- probability 1, closed lost = closed otherwise). Deals deleted in the CRM count nowhere.
 with
 
 deals as (
@@ -25,3 +25,4 @@ from deals
 left join stages
     on deals.pipeline_id = stages.pipeline_id
     and deals.deal_stage_id = stages.deal_stage_id
+where not deals.is_archived

@@ -269,14 +269,16 @@ def mart_checks(window_start: date, window_end: date, thresholds: Thresholds) ->
             "marts",
             "closed_loop_attribution",
             "reconciliation",
-            "closed-won revenue in the mart equals the CRM's",
+            "closed-won revenue in the mart equals the CRM's (deleted deals aside)",
             f"""with crm as (
                     select coalesce(sum((d.payload->'properties'->>'amount')::numeric), 0)
                         as revenue
                     from raw.hubspot_deals d
                     join ({WON_STAGES_SQL}) won
                       on won.pipeline_id = d.payload->'properties'->>'pipeline'
-                     and won.stage_id = d.payload->'properties'->>'dealstage'),
+                     and won.stage_id = d.payload->'properties'->>'dealstage'
+                    -- deals deleted in the CRM count nowhere
+                    where not coalesce((d.payload->>'archived')::boolean, false)),
                 mart as (select coalesce(sum(revenue), 0) as revenue from {{batch}})
                 select crm.revenue as crm_revenue, mart.revenue as mart_revenue
                 from crm cross join mart where crm.revenue <> mart.revenue""",

@@ -16,6 +16,7 @@ class Record:
     record_id: str | None
     partition_date: date | None
     payload: dict[str, Any]
+    problem: str | None = None  # why the record cannot be loaded (it goes to raw.rejects)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from ..connections import ApiConnection
 from ..http_client import HttpClient
-from . import Record, Window
+from . import Record, Window, validation
 
 CONN_ID = "ads_google"
 DEFAULT_BASE_URL = "https://googleads.googleapis.com"
@@ -52,9 +52,20 @@ class GoogleAdsClient:
             body["pageToken"] = token
 
 
+def _problem(row: dict) -> str | None:
+    metrics = row.get("metrics", {})
+    return validation.first_problem(
+        validation.day(row.get("segments", {}).get("date"), "segments.date"),
+        validation.amount(metrics.get("costMicros"), "metrics.costMicros"),
+        validation.count(metrics.get("impressions"), "metrics.impressions"),
+        validation.count(metrics.get("clicks"), "metrics.clicks"),
+    )
+
+
 def extract(client: GoogleAdsClient, window: Window) -> Iterator[Record]:
     for row in client.campaign_days(window.start, window.end - timedelta(days=1)):
-        day = date.fromisoformat(row["segments"]["date"])
+        problem = _problem(row)
+        day = None if problem else date.fromisoformat(row["segments"]["date"])
         campaign_id = str(row.get("campaign", {}).get("id", "")) or None
         record_id = f"{campaign_id}:{day}" if campaign_id else None
-        yield Record("campaign_stats", record_id, day, row)
+        yield Record("campaign_stats", record_id, day, row, problem)

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..connections import ApiConnection
 from ..http_client import HttpClient, RateLimiter, SourceError
-from . import Record
+from . import Record, validation
 
 CONN_ID = "crm_hubspot"
 DEFAULT_BASE_URL = "https://api.hubapi.com"
@@ -83,19 +83,37 @@ class HubSpotClient:
             rate_limiter=RateLimiter(limit, float(connection.extra.get("rate_window_seconds", 10))),
         )
 
+        self._properties: dict[str, list[str]] = {}
+        # HubSpot's documented cap; the simulator can serve a lower one to exercise splitting.
+        self.search_result_cap = int(connection.extra.get("search_result_cap", SEARCH_RESULT_CAP))
+
     # ---- reading ---------------------------------------------------------------------
+    def properties(self, object_type: str) -> list[str]:
+        """The properties to read: the ones the pipeline uses, and every custom property the
+        portal defines, so a property added in the CRM reaches raw without a code change."""
+        if object_type not in self._properties:
+            defined = self.http.get_json(f"/crm/v3/properties/{object_type}").get("results", [])
+            custom = sorted(
+                p["name"] for p in defined if p.get("name") and not p.get("hubspotDefined")
+            )
+            known = PROPERTIES[object_type]
+            self._properties[object_type] = known + [p for p in custom if p not in known]
+        return self._properties[object_type]
+
     def list_objects(
-        self, object_type: str, associations: list[str] | None = None
+        self, object_type: str, associations: list[str] | None = None, archived: bool = False
     ) -> Iterator[dict]:
         """Every object of a type through GET /crm/v3/objects/{type}, following paging.next.after.
 
         Args:
             object_type: contacts, companies or deals.
             associations: object types whose associated ids to include.
+            archived: list the archived (deleted) objects instead of the live ones.
         """
         params: dict[str, str] = {
             "limit": str(LIST_PAGE_SIZE),
-            "properties": ",".join(PROPERTIES[object_type]),
+            "properties": ",".join(self.properties(object_type)),
+            "archived": str(archived).lower(),
         }
         if associations:
             params["associations"] = ",".join(associations)
@@ -129,15 +147,15 @@ class HubSpotClient:
                 }
             ],
             "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
-            "properties": PROPERTIES[object_type],
+            "properties": self.properties(object_type),
             "limit": SEARCH_PAGE_SIZE,
         }
         path = f"/crm/v3/objects/{object_type}/search"
         first = self.http.post_json(path, body).json()
-        if first.get("total", 0) > SEARCH_RESULT_CAP:
+        if first.get("total", 0) > self.search_result_cap:
             if until - since <= timedelta(seconds=1):
                 raise SourceError(
-                    f"HubSpot: more than {SEARCH_RESULT_CAP} {object_type} modified "
+                    f"HubSpot: more than {self.search_result_cap} {object_type} modified "
                     f"within one second at {since.isoformat()}"
                 )
             middle = since + (until - since) / 2
@@ -178,18 +196,46 @@ class HubSpotClient:
         return {**response.json(), "httpStatus": response.status_code}
 
 
+def _problem(object_type: str, record: dict) -> str | None:
+    props = record.get("properties") or {}
+    checks = [
+        validation.instant(props.get("createdate"), "createdate"),
+        validation.instant(
+            props.get(MODIFIED_PROPERTY[object_type]), MODIFIED_PROPERTY[object_type]
+        ),
+    ]
+    if object_type == "contacts":
+        checks.append(validation.email(props.get("email")))
+    elif object_type == "companies":
+        checks.append(validation.count(props.get("numberofemployees"), "numberofemployees"))
+    elif object_type == "deals":
+        checks += [
+            validation.amount(props.get("amount"), "amount"),
+            validation.currency(props.get("deal_currency_code"), "deal_currency_code"),
+            validation.instant(props.get("closedate"), "closedate"),
+        ]
+    return validation.first_problem(*checks)
+
+
+def _records(object_type: str, objects: Iterator[dict]) -> Iterator[Record]:
+    for obj in objects:
+        yield Record(object_type, obj.get("id"), None, obj, _problem(object_type, obj))
+
+
 def extract(client: HubSpotClient, since: datetime | None, until: datetime) -> Iterator[Record]:
-    """Contacts changed in [since, until) (all of them when ``since`` is None), and snapshots of
-    companies, deals with their contacts, and deal pipelines."""
+    """Contacts changed in [since, until) (all of them when ``since`` is None) and every deleted
+    contact; snapshots of companies, of deals (deleted ones included, marked archived) with their
+    contacts, and of deal pipelines."""
     if since is None:
         contacts = client.list_objects("contacts")
     else:
         contacts = client.search_modified("contacts", since, until)
-    for contact in contacts:
-        yield Record("contacts", contact.get("id"), None, contact)
-    for company in client.list_objects("companies"):
-        yield Record("companies", company.get("id"), None, company)
-    for deal in client.list_objects("deals", associations=["contacts"]):
-        yield Record("deals", deal.get("id"), None, deal)
+    # Search never finds deleted objects: the archived list is how deletions reach raw.
+    yield from _records("contacts", contacts)
+    yield from _records("contacts", client.list_objects("contacts", archived=True))
+    yield from _records("companies", client.list_objects("companies"))
+    for archived in (False, True):
+        deals = client.list_objects("deals", associations=["contacts"], archived=archived)
+        yield from _records("deals", deals)
     for pipeline in client.deal_pipelines():
         yield Record("deal_pipelines", pipeline.get("id"), None, pipeline)

@@ -8,7 +8,7 @@ import requests
 
 from ..connections import ApiConnection
 from ..http_client import HttpClient, SourceError
-from . import Record, Window
+from . import Record, Window, validation
 
 CONN_ID = "web_matomo"
 DEFAULT_BASE_URL = "https://matomo.example.com"
@@ -72,7 +72,16 @@ class MatomoClient:
             offset += self.page_size
 
 
+def _problem(visit: dict) -> str | None:
+    return validation.first_problem(
+        validation.day(visit.get("serverDate"), "serverDate"),
+        validation.epoch_seconds(visit.get("firstActionTimestamp"), "firstActionTimestamp"),
+        validation.epoch_seconds(visit.get("lastActionTimestamp"), "lastActionTimestamp"),
+    )
+
+
 def extract(client: MatomoClient, window: Window) -> Iterator[Record]:
     for day in window.days():
         for visit in client.visits_for_day(day):
-            yield Record("visits", visit.get("idVisit") and str(visit["idVisit"]), day, visit)
+            visit_id = visit.get("idVisit") and str(visit["idVisit"])
+            yield Record("visits", visit_id, day, visit, _problem(visit))

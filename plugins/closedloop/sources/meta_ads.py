@@ -10,13 +10,15 @@ import requests
 
 from ..connections import ApiConnection
 from ..http_client import HttpClient
-from . import Record, Window
+from . import Record, Window, validation
 
 CONN_ID = "ads_meta"
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
 FIELDS = "campaign_id,campaign_name,spend,impressions,clicks,account_currency,date_start,date_stop"
 OAUTH_ERROR_CODES = {102, 190}  # Graph API: session/ token invalid or expired
+# Graph API throttling (application, user, ad account and business use case limits).
+THROTTLE_CODES = {4, 17, 32, 613, *range(80000, 80015)}
 
 
 def _is_auth_failure(response: requests.Response) -> bool:
@@ -27,6 +29,17 @@ def _is_auth_failure(response: requests.Response) -> bool:
         return response.json().get("error", {}).get("code") in OAUTH_ERROR_CODES
     except ValueError:
         return False
+
+
+def _is_throttled(response: requests.Response) -> bool:
+    """Meta refuses over-limit calls with HTTP 400 and a throttling code (or is_transient)."""
+    if response.status_code != 400:
+        return False
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        return False
+    return error.get("code") in THROTTLE_CODES or error.get("is_transient") is True
 
 
 class MetaAdsClient:
@@ -40,6 +53,7 @@ class MetaAdsClient:
             connection.conn_id,
             {"Authorization": f"Bearer {connection.token}"},
             is_auth_failure=_is_auth_failure,
+            is_throttled=_is_throttled,
         )
 
     def campaign_days(self, since: date, until: date) -> Iterator[dict]:
@@ -67,8 +81,20 @@ class MetaAdsClient:
             params["after"] = after
 
 
+def _problem(row: dict) -> str | None:
+    return validation.first_problem(
+        validation.day(row.get("date_start"), "date_start"),
+        validation.amount(row.get("spend"), "spend"),
+        validation.currency(row.get("account_currency"), "account_currency"),
+        validation.count(row.get("impressions"), "impressions"),
+        validation.count(row.get("clicks"), "clicks"),
+    )
+
+
 def extract(client: MetaAdsClient, window: Window) -> Iterator[Record]:
     for row in client.campaign_days(window.start, window.end - timedelta(days=1)):
-        day = date.fromisoformat(row["date_start"])
+        problem = _problem(row)
+        day = None if problem else date.fromisoformat(row["date_start"])
         campaign_id = row.get("campaign_id")
-        yield Record("campaign_insights", campaign_id and f"{campaign_id}:{day}", day, row)
+        record_id = campaign_id and f"{campaign_id}:{day}"
+        yield Record("campaign_insights", record_id, day, row, problem)

@@ -19,6 +19,9 @@ renamed as (
         payload -> 'properties' ->> 'deal_currency_code' as currency_code,
         payload -> 'properties' ->> 'closed_lost_reason' as closed_lost_reason,
 
+        ---------- booleans
+        coalesce((payload ->> 'archived')::boolean, false) as is_archived,
+
         ---------- numerics
         nullif(payload -> 'properties' ->> 'amount', '')::numeric(18, 2) as amount,
 
