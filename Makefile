@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ENV := set -a && source .local/env.sh && set +a
 NIGHT_END ?= $(shell date -u +%F)
+# Every task writing to HubSpot shares this pool, so together they keep within its rate limit.
+CRM_POOL_NOTE := HubSpot writes: one task at a time within the portal's rate limit
 
-.PHONY: install dbt-parse up down run test lint airflow clean browser data-docs-assets
+.PHONY: install dbt-parse up down run test lint airflow clean browser data-docs-assets bench
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +33,7 @@ down:
 # midnight covers the night that just ended.
 run: up dbt-parse data-docs-assets
 	$(ENV) && $(BIN)/airflow db migrate > .local/airflow-migrate.log 2>&1
+	$(ENV) && $(BIN)/airflow pools set crm_hubspot_writes 1 "$(CRM_POOL_NOTE)" > /dev/null
 	$(ENV) && $(BIN)/airflow dags test closed_loop_nightly $(NIGHT_END) > .local/last-run.log 2>&1 \
 		|| (tail -n 60 .local/last-run.log; echo "the run failed; full log in .local/last-run.log"; exit 1)
 	$(ENV) && $(BIN)/python -m closedloop.summary
@@ -56,7 +59,19 @@ lint: install
 
 # The Airflow UI (standalone: API server, scheduler, DAG processor, triggerer) on :8080.
 airflow: up dbt-parse data-docs-assets
+	$(ENV) && $(BIN)/airflow db migrate > .local/airflow-migrate.log 2>&1
+	$(ENV) && $(BIN)/airflow pools set crm_hubspot_writes 1 "$(CRM_POOL_NOTE)" > /dev/null
 	$(ENV) && $(BIN)/airflow standalone
+
+# Benchmarks (not tests): every figure of docs/BENCHMARKS.md beside its goal, in one run.
+PROFILE ?= small
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) dbt-parse data-docs-assets
+	$(BIN)/python -m bench.run --profile $(PROFILE)
 
 clean: down
 	rm -rf .local dbt_project/target dbt_project/logs

@@ -21,7 +21,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
-from closedloop import settings
+from closedloop import alerts, settings
 from closedloop.dbt_group import dbt_build_group
 
 SETTINGS = settings.load()
@@ -31,7 +31,10 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
+    "on_failure_callback": alerts.task_failed,
 }
+# HubSpot's rate limit is per portal: every task writing to it shares this pool's slots.
+CRM_WRITE_POOL = "crm_hubspot_writes"
 
 
 @dag(
@@ -42,6 +45,7 @@ DEFAULT_ARGS = {
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["closedloop", "nightly", "attribution", "reverse-etl"],
+
     doc_md=__doc__,
 )
 def closed_loop_nightly():
@@ -69,7 +73,7 @@ def closed_loop_nightly():
 
         return nightly.score(context)
 
-    @task
+    @task(pool=CRM_WRITE_POOL)
     def push_scores(**context) -> dict:
         from closedloop import nightly
 

@@ -23,7 +23,8 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL = ROOT / ".local"
+# Where the stack keeps its state (a benchmark runs its own stack elsewhere).
+LOCAL = Path(os.environ.get("CLOSEDLOOP_LOCAL_DIR", ROOT / ".local"))
 SIMULATOR_PORT = int(os.environ.get("CLOSEDLOOP_SIMULATOR_PORT", "8765"))
 WAREHOUSE_PORT = int(os.environ.get("CLOSEDLOOP_WAREHOUSE_PORT", "54329"))
 

@@ -111,3 +111,29 @@ def source_connections(simulator: Simulator, token: str) -> dict[str, ApiConnect
         )
         for conn_id, conn in by_conn_id.items()
     }
+
+
+@pytest.fixture(scope="module")
+def webhook():
+    """A local Slack-compatible webhook receiver: yields (URL, the JSON bodies it received)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - stdlib name
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/services/hook", received
+    server.shutdown()

@@ -260,6 +260,22 @@ class Simulator:
         self.server.server_close()
 
 
+def _faults(spec: str, parser: argparse.ArgumentParser) -> Faults | None:
+    if not spec:
+        return None
+    rates = {}
+    for part in spec.split(","):
+        name, _, value = part.partition("=")
+        try:
+            rates[name.strip()] = float(value)
+        except ValueError:
+            parser.error(f"--faults: {part!r} is not name=rate")
+    try:
+        return Faults(**rates)
+    except TypeError as exc:
+        parser.error(f"--faults: {exc}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve the vendor APIs for a synthetic company.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -272,12 +288,32 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="the world's 'now' (midnight UTC); default today",
     )
+    parser.add_argument(
+        "--hubspot-rate-limit",
+        type=int,
+        default=None,
+        help="enforce HubSpot's rolling limit: requests per window (default: unlimited)",
+    )
+    parser.add_argument("--hubspot-rate-window", type=float, default=10.0, help="seconds")
+    parser.add_argument(
+        "--faults",
+        default="",
+        help="comma-separated fault rates, e.g. server_error=0.05,rate_limited=0.05,dropped=0.02,"
+        "latency=0.05,malformed=0.01,schema_drift=0.1,duplicates=0.1 (see simulator/faults.py)",
+    )
     args = parser.parse_args(argv)
     token = os.environ.get("SIMULATOR_TOKEN")
     if not token:
         parser.error("set SIMULATOR_TOKEN: the API token every simulated vendor accepts")
     world = World(seed=args.seed, profile=args.profile, end_date=args.end_date)
-    simulator = Simulator(world, Settings(token=token, google_page_size=500), args.host, args.port)
+    settings = Settings(
+        token=token,
+        google_page_size=500,
+        hubspot_rate_limit=args.hubspot_rate_limit,
+        hubspot_rate_window_seconds=args.hubspot_rate_window,
+        faults=_faults(args.faults, parser),
+    )
+    simulator = Simulator(world, settings, args.host, args.port)
     print(
         f"simulator serving {args.profile} profile (seed {args.seed}) on {simulator.base_url}",
         flush=True,

@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from . import settings as settings_module
+from .alerts import check_score_deadline
 from .connections import api_connection, warehouse_uri
 from .extract import Night, extract_source
 from .warehouse import connect, ensure_tables
@@ -112,7 +113,14 @@ def push(context: dict[str, Any]) -> dict[str, Any]:
         stats = push_scores(
             conn, client, context["run_id"], settings.crm_batch_size, dry_run=settings.crm_dry_run
         )
-    return {**asdict(stats), "seconds": round(time.monotonic() - started, 2)}
+    night = night_from_context(context)
+    late = False
+    run_type = str(getattr(context.get("dag_run"), "run_type", ""))
+    if "backfill" not in run_type:  # a backfilled night is late by design: no alert
+        late = check_score_deadline(
+            context["dag"].dag_id, night.start, night.end, datetime.now(UTC), settings
+        )
+    return {**asdict(stats), "seconds": round(time.monotonic() - started, 2), "late": late}
 
 
 def record_run(

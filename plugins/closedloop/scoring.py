@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 
 CATEGORICAL = ["first_touch_channel", "last_touch_channel", "industry"]
 NUMERIC = ["touches_before_lead", "intent_pageviews", "log_employees"]
+# Outcomes the score learns from: a lead with no deal long after its creation (aged_out, see the
+# dbt var lead_aging_days) is a lost lead too.
+LABELLED_OUTCOMES = ("won", "lost", "aged_out")
 MIN_LABELLED_LEADS = 30
 # A new model whose held-out AUC is this much below the last good one's is not used.
 AUC_TOLERANCE = 0.05
@@ -90,17 +93,30 @@ def expected_calibration_error(won: np.ndarray, probabilities: np.ndarray, bins:
     return float(gap)
 
 
-def _holdout_metrics(features: pd.DataFrame, won: np.ndarray) -> tuple[float | None, float | None]:
-    """AUC and calibration error of a model fitted on 75% of the labelled leads, on the rest."""
-    from sklearn.metrics import roc_auc_score
+def holdout_split(features: pd.DataFrame, won: np.ndarray):
+    """The fixed 75/25 split of labelled leads the metrics are measured on (stratified)."""
     from sklearn.model_selection import train_test_split
 
+    return train_test_split(features, won, test_size=0.25, stratify=won, random_state=0)
+
+
+def holdout_predictions(labelled: pd.DataFrame) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """The held-out leads' rows, outcomes and predicted probabilities of a model fitted on the
+    rest of the labelled leads."""
+    won = (labelled["outcome"] == "won").to_numpy()
+    train_x, test_x, train_y, test_y = holdout_split(_features(labelled), won)
+    predicted = _pipeline().fit(train_x, train_y).predict_proba(test_x)[:, 1]
+    return test_x.index, test_y, predicted
+
+
+def _holdout_metrics(labelled: pd.DataFrame) -> tuple[float | None, float | None]:
+    """AUC and calibration error of a model fitted on 75% of the labelled leads, on the rest."""
+    from sklearn.metrics import roc_auc_score
+
+    won = (labelled["outcome"] == "won").to_numpy()
     if min(won.sum(), (~won).sum()) < 4:
         return None, None
-    train_x, test_x, train_y, test_y = train_test_split(
-        features, won, test_size=0.25, stratify=won, random_state=0
-    )
-    predicted = _pipeline().fit(train_x, train_y).predict_proba(test_x)[:, 1]
+    _, test_y, predicted = holdout_predictions(labelled)
     return float(roc_auc_score(test_y, predicted)), expected_calibration_error(test_y, predicted)
 
 
@@ -148,9 +164,8 @@ def train(labelled: pd.DataFrame) -> Trained | None:
     won = (labelled["outcome"] == "won").to_numpy()
     if len(labelled) < MIN_LABELLED_LEADS or min(won.sum(), (~won).sum()) < 4:
         return None
-    features = _features(labelled)
-    auc, calibration = _holdout_metrics(features, won)
-    return Trained(_pipeline().fit(features, won), auc, calibration)
+    auc, calibration = _holdout_metrics(labelled)
+    return Trained(_pipeline().fit(_features(labelled), won), auc, calibration)
 
 
 def choose(candidate: Trained | None, last_good: Trained | None) -> tuple[Trained | None, str]:
@@ -178,7 +193,7 @@ def predict_won_probability(
     """Probability that each open lead becomes closed won, learned from the labelled leads.
 
     Args:
-        labelled: lead_features rows with outcome won or lost.
+        labelled: lead_features rows with a known outcome (LABELLED_OUTCOMES).
         open_leads: lead_features rows to score.
         last_good: the last accepted model, kept when tonight's is missing or clearly worse.
     """
@@ -226,7 +241,7 @@ def score_open_leads(conn: psycopg.Connection, run_id: str, scored_at: datetime)
         columns = [d.name for d in cur.description]
         frame = pd.DataFrame(cur.fetchall(), columns=columns)
     frame["employee_count"] = pd.to_numeric(frame["employee_count"], errors="coerce")
-    labelled = frame[frame["outcome"].isin(["won", "lost"])]
+    labelled = frame[frame["outcome"].isin(LABELLED_OUTCOMES)]
     open_leads = frame[frame["is_open_lead"]]
     scored = predict_won_probability(labelled, open_leads, _last_good(conn))
     scores = np.clip(np.rint(scored.probabilities * 100), 0, 100).astype(int)

@@ -34,6 +34,14 @@ def _float(name: str, default: float) -> float:
         raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
 
 
+def _clock(name: str, default: str) -> str:
+    raw = os.environ.get(name) or default
+    hour, _, minute = raw.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ValueError(f"environment variable {name} must be a time as HH:MM, got {raw!r}")
+    return f"{int(hour):02d}:{int(minute):02d}"
+
+
 @dataclass(frozen=True)
 class Settings:
     timezone: str  # CLOSEDLOOP_TIMEZONE: the nights' boundaries and the schedule's zone
@@ -47,6 +55,9 @@ class Settings:
     # CLOSEDLOOP_MAX_REJECT_SHARE: a source's extraction fails when more of its records than
     # this share are rejected (they are kept in raw.rejects either way).
     max_reject_share: float
+    # CLOSEDLOOP_SCORE_DEADLINE: local time (HH:MM, CLOSEDLOOP_TIMEZONE) by which the night's
+    # scores must be in the CRM; a run finishing its push later alerts
+    score_deadline: str
     # CLOSEDLOOP_HTTP_BACKOFF_SECONDS: first retry's wait (doubling, jittered, at most 30 s)
     http_backoff_seconds: float
     # CLOSEDLOOP_HTTP_READ_TIMEOUT_SECONDS: an API answer slower than this is retried
@@ -70,6 +81,7 @@ def load() -> Settings:
         crm_dry_run=os.environ.get("CLOSEDLOOP_CRM_DRY_RUN", "false").lower()
         in ("1", "true", "yes"),
         max_reject_share=_float("CLOSEDLOOP_MAX_REJECT_SHARE", 0.05),
+        score_deadline=_clock("CLOSEDLOOP_SCORE_DEADLINE", "07:00"),
         http_backoff_seconds=_float("CLOSEDLOOP_HTTP_BACKOFF_SECONDS", 0.5),
         http_read_timeout_seconds=_float("CLOSEDLOOP_HTTP_READ_TIMEOUT_SECONDS", 120.0),
     )

@@ -75,3 +75,14 @@ def test_schedule_covers_whole_nights(dagbag):
     dag = dagbag.dags["closed_loop_nightly"]
     assert isinstance(dag.timetable, CronDataIntervalTimetable)
     assert dag.max_active_runs == 1
+
+
+def test_failures_alert_and_the_crm_is_written_through_one_pool(dagbag):
+    from closedloop import alerts
+
+    dag = dagbag.dags["closed_loop_nightly"]
+    for task in dag.tasks:
+        callbacks = task.on_failure_callback
+        callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+        assert alerts.task_failed in callbacks, f"{task.task_id} fails silently"
+    assert dag.get_task("push_scores").pool == "crm_hubspot_writes"

@@ -47,7 +47,7 @@ def _fingerprint(uri: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def airflow_run(server_uri, simulator, token, tmp_path_factory):
+def airflow_run(server_uri, simulator, token, tmp_path_factory, webhook):
     """Run the night ending WORLD_END once; yield what the tests need to look at it."""
     import uuid
 
@@ -62,6 +62,7 @@ def airflow_run(server_uri, simulator, token, tmp_path_factory):
         parts.hostname, parts.port, unquote(parts.password or ""), database
     )
     docs = tmp_path_factory.mktemp("data-docs")
+    connections["alerts_webhook"] = {"conn_type": "http", "host": webhook[0]}
     env = {
         **os.environ,
         **airflow_env(tmp_path_factory.mktemp("airflow-home"), connections),
@@ -77,7 +78,13 @@ def airflow_run(server_uri, simulator, token, tmp_path_factory):
 
     first = run_night()
     assert first.returncode == 0, (first.stdout + first.stderr)[-6000:]
-    yield {"uri": uri, "run_night": run_night, "first": first, "docs": docs}
+    yield {
+        "uri": uri,
+        "run_night": run_night,
+        "first": first,
+        "docs": docs,
+        "alerts": list(webhook[1]),
+    }
     with psycopg.connect(server_uri, autocommit=True) as conn:
         conn.execute(f'drop database "{database}" with (force)')
 
@@ -205,8 +212,17 @@ def test_data_docs_open_in_a_headless_browser(airflow_run, tmp_path):
         assert "Expectation Validation Result" in open_page(validation)
 
 
+def test_a_late_run_raises_the_deadline_alert(airflow_run):
+    """The night ending WORLD_END was due at 07:00 that morning: months ago, so the run is late."""
+    (alert,) = [a for a in airflow_run["alerts"] if "deadline" in a["text"]]
+    assert "closed_loop_nightly: lead scores reached the CRM after the 07:00 deadline" in (
+        alert["text"]
+    )
+    assert f"{WORLD_END}" in alert["text"]
+
+
 def test_a_failed_gate_stops_the_night_and_leaves_the_crm_untouched(
-    server_uri, world, token, tmp_path_factory
+    server_uri, world, token, tmp_path_factory, webhook
 ):
     """The sources serve stale data (nothing newer than ten days before the night)."""
     import uuid
@@ -230,6 +246,8 @@ def test_a_failed_gate_stops_the_night_and_leaves_the_crm_untouched(
         connections["warehouse_postgres"] = warehouse_connection(
             parts.hostname, parts.port, unquote(parts.password or ""), database
         )
+        connections["alerts_webhook"] = {"conn_type": "http", "host": webhook[0]}
+        webhook[1].clear()
         env = {
             **os.environ,
             **airflow_env(tmp_path_factory.mktemp("airflow-stale"), connections),
@@ -254,6 +272,11 @@ def test_a_failed_gate_stops_the_night_and_leaves_the_crm_untouched(
             ).fetchone()[0]
         assert failed > 0
         assert marts == 0  # dbt never ran
+        # The on-call engineer hears of it: DAG, task, night, error and where the log is.
+        (alert,) = [a for a in webhook[1] if "validate_raw failed" in a["text"]]
+        for expected in ("closed_loop_nightly", "validate_raw", "freshness", "log"):
+            assert expected in alert["text"], expected
+        assert str(WORLD_END - timedelta(days=1)) in alert["text"]  # the night's start
     finally:
         stale.stop()
         with psycopg.connect(server_uri, autocommit=True) as conn:

@@ -14,10 +14,14 @@ contacts as (
 
 )
 
-select distinct
-    contacts.contact_id,
-    visits.visitor_id
+-- Two equality joins rather than one join on "a or b": an "or" rules out hash joins and
+-- compares every visit with every contact.
+select contacts.contact_id, visits.visitor_id
 from visits
-inner join contacts
-    on lower(visits.user_id) = contacts.email
-    or visits.user_id = contacts.contact_id
+inner join contacts on lower(visits.user_id) = contacts.email
+
+union
+
+select contacts.contact_id, visits.visitor_id
+from visits
+inner join contacts on visits.user_id = contacts.contact_id

@@ -60,6 +60,13 @@ outcomes as (
     inner join {{ ref('int_deal_outcomes') }} as deals on deal_contacts.deal_id = deals.deal_id
     group by deal_contacts.contact_id
 
+),
+
+as_of as (
+
+    -- The newest lead in the data: ages are measured from it, so a rebuild gives the same rows.
+    select max(created_at) as as_of from contacts
+
 )
 
 select
@@ -71,9 +78,13 @@ select
     coalesce(intent.intent_pageviews, 0)::integer as intent_pageviews,
     companies.employee_count,
     companies.industry,
+    (extract(epoch from as_of.as_of - contacts.created_at) / 86400)::integer as days_since_lead,
     case
         when outcomes.has_won_deal then 'won'
         when outcomes.has_closed_deal then 'lost'
+        when outcomes.contact_id is null
+            and contacts.created_at < as_of.as_of - interval '{{ var("lead_aging_days") }} days'
+            then 'aged_out'
         else 'open'
     end as outcome,
     not coalesce(outcomes.has_closed_deal, false) as is_open_lead
@@ -83,3 +94,4 @@ left join first_touches on contacts.contact_id = first_touches.contact_id
 left join last_touches on contacts.contact_id = last_touches.contact_id
 left join intent on contacts.contact_id = intent.contact_id
 left join outcomes on contacts.contact_id = outcomes.contact_id
+cross join as_of

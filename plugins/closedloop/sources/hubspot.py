@@ -17,6 +17,7 @@ LIST_PAGE_SIZE = 100  # the v3 list endpoints' maximum
 SEARCH_PAGE_SIZE = 200  # the search endpoint's maximum
 SEARCH_RESULT_CAP = 10_000  # search refuses to page past this many results per query
 BATCH_LIMIT = 100
+WRITTEN_PROPERTY_PREFIX = "closedloop_"
 RATE_LIMIT_PER_10_SECONDS = 100
 
 PROPERTIES = {
@@ -94,7 +95,13 @@ class HubSpotClient:
         if object_type not in self._properties:
             defined = self.http.get_json(f"/crm/v3/properties/{object_type}").get("results", [])
             custom = sorted(
-                p["name"] for p in defined if p.get("name") and not p.get("hubspotDefined")
+                p["name"]
+                for p in defined
+                if p.get("name")
+                and not p.get("hubspotDefined")
+                # The score's own properties are this pipeline's output, not a source: reading
+                # them back would make every rerun after a push look like new data.
+                and not p["name"].startswith(WRITTEN_PROPERTY_PREFIX)
             )
             known = PROPERTIES[object_type]
             self._properties[object_type] = known + [p for p in custom if p not in known]
