@@ -13,32 +13,14 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from closedloop.connections import ApiConnection
 from closedloop.extract import SOURCES, Night, extract_source
-from include.devstack import api_connections
-
-SOURCE_OF_CONN = {
-    "web_matomo": "matomo",
-    "ads_google": "google_ads",
-    "ads_meta": "meta_ads",
-    "ads_linkedin": "linkedin_ads",
-    "crm_hubspot": "hubspot",
-}
-
-
-def connections(simulator_url: str, token: str) -> dict[str, ApiConnection]:
-    return {
-        SOURCE_OF_CONN[conn_id]: ApiConnection(
-            conn_id, conn["host"], conn["password"], conn.get("extra", {})
-        )
-        for conn_id, conn in api_connections(simulator_url, token).items()
-    }
+from include.devstack import source_connections
 
 
 def main(uri: str, simulator_url: str, token: str, night_end: str, *sources: str) -> None:
     end = datetime.fromisoformat(night_end).replace(tzinfo=UTC)
     night = Night(end - timedelta(days=1), end, "bench")
-    by_source = connections(simulator_url, token)
+    by_source = source_connections(simulator_url, token)
     report: dict[str, dict] = {}
     for source in sources or SOURCES:
         started = time.perf_counter()

@@ -45,7 +45,6 @@ CRM_WRITE_POOL = "crm_hubspot_writes"
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["closedloop", "nightly", "attribution", "reverse-etl"],
-
     doc_md=__doc__,
 )
 def closed_loop_nightly():

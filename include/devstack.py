@@ -69,6 +69,23 @@ def api_connections(simulator_url: str, token: str) -> dict[str, dict]:
     }
 
 
+def source_connections(simulator_url: str, token: str) -> dict:
+    """closedloop ApiConnections per source name, as Airflow builds them from api_connections."""
+    from closedloop.connections import ApiConnection
+    from closedloop.extract import SOURCES
+
+    by_conn_id = api_connections(simulator_url, token)
+    return {
+        name: ApiConnection(
+            spec.conn_id,
+            by_conn_id[spec.conn_id]["host"],
+            by_conn_id[spec.conn_id]["password"],
+            by_conn_id[spec.conn_id].get("extra", {}),
+        )
+        for name, spec in SOURCES.items()
+    }
+
+
 def warehouse_connection(host: str, port: int, password: str, database: str) -> dict:
     return {
         "conn_type": "postgres",

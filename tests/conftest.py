@@ -17,7 +17,7 @@ import pytest
 
 from closedloop import embedded_warehouse
 from closedloop.connections import ApiConnection
-from include.devstack import api_connections
+from include.devstack import source_connections as devstack_source_connections
 from include.simulator.apis import Settings
 from include.simulator.server import Simulator
 from include.simulator.world import World
@@ -97,20 +97,7 @@ def connections(simulator: Simulator, token: str) -> dict[str, ApiConnection]:
 
 
 def source_connections(simulator: Simulator, token: str) -> dict[str, ApiConnection]:
-    by_conn_id = api_connections(simulator.base_url, token)
-    source_of = {
-        "web_matomo": "matomo",
-        "ads_google": "google_ads",
-        "ads_meta": "meta_ads",
-        "ads_linkedin": "linkedin_ads",
-        "crm_hubspot": "hubspot",
-    }
-    return {
-        source_of[conn_id]: ApiConnection(
-            conn_id, conn["host"], conn["password"], conn.get("extra", {})
-        )
-        for conn_id, conn in by_conn_id.items()
-    }
+    return devstack_source_connections(simulator.base_url, token)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 CHANNELS = (
@@ -74,14 +74,8 @@ PROFILES = {
         convert_rate=0.15,
         opportunity_share=0.15,
     ),
-    "large": Profile(
-        visitors=1_400_000,
-        campaigns_per_platform=50,
-        days=365,
-        convert_rate=0.15,
-        opportunity_share=0.15,
-    ),
 }
+PROFILES["large"] = replace(PROFILES["medium"], visitors=10 * PROFILES["medium"].visitors)
 
 
 @dataclass

@@ -215,8 +215,9 @@ def test_data_docs_open_in_a_headless_browser(airflow_run, tmp_path):
 def test_a_late_run_raises_the_deadline_alert(airflow_run):
     """The night ending WORLD_END was due at 07:00 that morning: months ago, so the run is late."""
     (alert,) = [a for a in airflow_run["alerts"] if "deadline" in a["text"]]
-    assert "closed_loop_nightly: lead scores reached the CRM after the 07:00 deadline" in (
-        alert["text"]
+    assert (
+        "closed_loop_nightly: lead scores reached the CRM after the 07:00 deadline"
+        in (alert["text"])
     )
     assert f"{WORLD_END}" in alert["text"]
 
