@@ -4,7 +4,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-ENV := set -a && source .local/env.sh && set +a
+# Where the local stack keeps its state (secrets, warehouse, Airflow home, logs).
+LOCAL ?= .local
+export CLOSEDLOOP_LOCAL_DIR := $(abspath $(LOCAL))
+ENV := set -a && source $(LOCAL)/env.sh && set +a
 NIGHT_END ?= $(shell date -u +%F)
 # Every task writing to HubSpot shares this pool, so together they keep within its rate limit.
 CRM_POOL_NOTE := HubSpot writes: one task at a time within the portal's rate limit
@@ -32,10 +35,10 @@ down:
 # One nightly run for yesterday: with a data-interval timetable, a run triggered for today's
 # midnight covers the night that just ended.
 run: up dbt-parse data-docs-assets
-	$(ENV) && $(BIN)/airflow db migrate > .local/airflow-migrate.log 2>&1
+	$(ENV) && $(BIN)/airflow db migrate > $(LOCAL)/airflow-migrate.log 2>&1
 	$(ENV) && $(BIN)/airflow pools set crm_hubspot_writes 1 "$(CRM_POOL_NOTE)" > /dev/null
-	$(ENV) && $(BIN)/airflow dags test closed_loop_nightly $(NIGHT_END) > .local/last-run.log 2>&1 \
-		|| (tail -n 60 .local/last-run.log; echo "the run failed; full log in .local/last-run.log"; exit 1)
+	$(ENV) && $(BIN)/airflow dags test closed_loop_nightly $(NIGHT_END) > $(LOCAL)/last-run.log 2>&1 \
+		|| (tail -n 60 $(LOCAL)/last-run.log; echo "the run failed; full log in $(LOCAL)/last-run.log"; exit 1)
 	$(ENV) && $(BIN)/python -m closedloop.summary
 
 # Headless Chromium opens the Data Docs in the tests (Debian's package; root installs it).
@@ -59,9 +62,10 @@ lint: install
 
 # The Airflow UI (standalone: API server, scheduler, DAG processor, triggerer) on :8080.
 airflow: up dbt-parse data-docs-assets
-	$(ENV) && $(BIN)/airflow db migrate > .local/airflow-migrate.log 2>&1
+	$(ENV) && $(BIN)/airflow db migrate > $(LOCAL)/airflow-migrate.log 2>&1
 	$(ENV) && $(BIN)/airflow pools set crm_hubspot_writes 1 "$(CRM_POOL_NOTE)" > /dev/null
-	$(ENV) && $(BIN)/airflow standalone
+	@echo "Airflow UI: http://localhost:$${AIRFLOW__API__PORT:-8080} (login printed below and kept in $(LOCAL)/airflow/simple_auth_manager_passwords.json.generated)"
+	$(ENV) && exec $(BIN)/airflow standalone
 
 # Benchmarks (not tests): every figure of docs/BENCHMARKS.md beside its goal, in one run.
 PROFILE ?= small
@@ -74,4 +78,4 @@ bench: $(BENCH_STAMP) dbt-parse data-docs-assets
 	$(BIN)/python -m bench.run --profile $(PROFILE)
 
 clean: down
-	rm -rf .local dbt_project/target dbt_project/logs
+	rm -rf $(LOCAL) dbt_project/target dbt_project/logs

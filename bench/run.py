@@ -129,6 +129,11 @@ def extraction(warehouse: Warehouse, profile: str, figures: dict) -> str:
                 "bench.dlt_worker", dlt_uri, url, token, first_day.isoformat(), last_day.isoformat()
             )
             log(f"dlt: {figures['dlt']}")
+            ours_uri = warehouse.new_database("as_dlt")
+            figures["extract_as_dlt"] = run_json(
+                "bench.extract_worker", ours_uri, url, token, NIGHT_END.isoformat(), "--as-dlt"
+            )
+            log(f"ours on the same endpoints: {figures['extract_as_dlt']}")
     return uri
 
 
@@ -315,11 +320,8 @@ def _stages(tasks: dict[str, float]) -> dict[str, float]:
 
 # ---- the report ---------------------------------------------------------------------------
 def ratios(figures: dict, profile: str) -> dict[str, float | None]:
-    ours = figures[f"extract_{profile}"]["sources"]
-    same_endpoints = ("matomo", "hubspot")
-    ours_rate = sum(ours[s]["rows"] for s in same_endpoints) / sum(
-        ours[s]["seconds"] for s in same_endpoints
-    )
+    ours = figures["extract_as_dlt"]["sources"]
+    ours_rate = sum(o["rows"] for o in ours.values()) / sum(o["seconds"] for o in ours.values())
     dlt = figures["dlt"]
     dlt_rate = sum(d["rows"] for d in dlt.values()) / sum(d["seconds"] for d in dlt.values())
     copy_rate = figures["copy"]["rows"] / figures["copy"]["seconds"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import json
 import os
 import re
 import threading
@@ -21,6 +20,8 @@ from datetime import date
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+
+import orjson
 
 from .apis import Apis, Request, Settings
 from .faults import Faults, query_key
@@ -221,7 +222,7 @@ def make_handler(apis: Apis) -> type[BaseHTTPRequestHandler]:
             self._send(status, headers, body)
 
         def _send(self, status: int, headers: dict[str, str], body) -> None:
-            payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+            payload = body.encode() if isinstance(body, str) else orjson.dumps(body)
             self.send_response(status)
             headers = {"Content-Type": "application/json", **headers}
             for name, value in headers.items():

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from queue import Full, Queue
 
 from . import settings as settings_module
 from .connections import ApiConnection, api_connection
@@ -132,6 +134,50 @@ SOURCES: dict[str, SourceSpec] = {
 }
 
 
+def read_ahead(records: Iterable[Record], batch: int = 500, depth: int = 8) -> Iterator[Record]:
+    """Read the API in a second thread while the loader writes, so that waiting for the next
+    page overlaps parsing and COPY. At most ``depth`` batches wait in between: memory stays
+    bounded. An error while reading is raised here, in the loader's thread."""
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.2)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        chunk: list[Record] = []
+        try:
+            for record in records:
+                chunk.append(record)
+                if len(chunk) >= batch:
+                    if not put(chunk):
+                        return
+                    chunk = []
+            put(chunk)
+            put(end)
+        except BaseException as exc:  # noqa: BLE001 - handed to the loader's thread
+            put(chunk)  # what was read before the error, in order
+            put(exc)
+
+    reader = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (item := queue.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        reader.join(timeout=5)
+
+
 def last_watermark(conn, source: str) -> Watermark:
     """Where the source's latest successful extraction ended; None when it never ran."""
     row = conn.execute(
@@ -178,7 +224,7 @@ def extract_source(
             window.end,
             " (first run: full history)" if watermark is None else "",
         )
-        records = spec.read(connection, night, window, watermark)
+        records = read_ahead(spec.read(connection, night, window, watermark))
         stats: LoadStats = load_records(conn, source, records, spec.strategies, window)
         conn.execute(
             """insert into ops.extract_runs (run_id, source, window_start, window_end, fetched,

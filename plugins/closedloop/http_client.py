@@ -10,6 +10,7 @@ from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import orjson
 import requests
 
 from .settings import load as load_settings
@@ -27,6 +28,11 @@ class SourceError(RuntimeError):
 
 class AuthenticationError(SourceError):
     """The credentials were refused: fix the named Airflow connection."""
+
+
+def parse_json(response: requests.Response) -> Any:
+    """The response body as JSON (orjson: pages of records are parsed several times faster)."""
+    return orjson.loads(response.content)
 
 
 def _body_excerpt(response: requests.Response, limit: int = 500) -> str:
@@ -159,7 +165,7 @@ class HttpClient:
             self.rate_limiter.record()
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
-        return self.request("GET", path, **kwargs).json()
+        return parse_json(self.request("GET", path, **kwargs))
 
     def post_json(self, path: str, body: Any, **kwargs: Any) -> requests.Response:
         return self.request("POST", path, json=body, **kwargs)

@@ -8,12 +8,12 @@ killed midway leaves raw as it was.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+import orjson
 import psycopg
 
 from .sources import Record, Window
@@ -83,7 +83,7 @@ def load_records(
                         record.entity,
                         record.record_id,
                         record.partition_date,
-                        json.dumps(record.payload),
+                        orjson.dumps(record.payload).decode(),
                         reason,
                     )
                 )

@@ -83,3 +83,29 @@ def test_a_load_that_dies_midway_leaves_raw_untouched(conn):
     with pytest.raises(ConnectionError):
         load_records(conn, "matomo", dying(), STRATEGY, WINDOW)
     assert raw_rows(conn) == before
+
+
+def test_reading_ahead_keeps_order_and_raises_a_reading_error_in_the_loader():
+    from closedloop.extract import read_ahead
+
+    def pages():
+        yield from (Record("visits", str(n), None, {}) for n in range(1234))
+        raise ConnectionError("the API hung up")
+
+    seen = []
+    with pytest.raises(ConnectionError, match="hung up"):
+        for record in read_ahead(pages(), batch=100, depth=2):
+            seen.append(record.record_id)
+    assert seen == [str(n) for n in range(1234)]
+
+
+def test_a_loader_that_stops_early_does_not_leave_the_reader_hanging():
+    import threading
+
+    from closedloop.extract import read_ahead
+
+    endless = (Record("visits", str(n), None, {}) for n in iter(int, 1))
+    reader = read_ahead(endless, batch=10, depth=1)
+    assert next(reader).record_id == "0"
+    reader.close()
+    assert not any(t.name == "read-ahead" and t.is_alive() for t in threading.enumerate())

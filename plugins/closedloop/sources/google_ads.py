@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from ..connections import ApiConnection
-from ..http_client import HttpClient
+from ..http_client import HttpClient, parse_json
 from . import Record, Window, validation
 
 CONN_ID = "ads_google"
@@ -44,7 +44,7 @@ class GoogleAdsClient:
         path = f"/{self.api_version}/customers/{self.customer_id}/googleAds:search"
         body: dict[str, str] = {"query": CAMPAIGN_DAY_QUERY.format(since=since, until=until)}
         while True:
-            page = self.http.post_json(path, body).json()
+            page = parse_json(self.http.post_json(path, body))
             yield from page.get("results", [])
             token = page.get("nextPageToken")
             if not token:

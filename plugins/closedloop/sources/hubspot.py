@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..connections import ApiConnection
-from ..http_client import HttpClient, RateLimiter, SourceError
+from ..http_client import HttpClient, RateLimiter, SourceError, parse_json
 from . import Record, validation
 
 CONN_ID = "crm_hubspot"
@@ -158,7 +158,7 @@ class HubSpotClient:
             "limit": SEARCH_PAGE_SIZE,
         }
         path = f"/crm/v3/objects/{object_type}/search"
-        first = self.http.post_json(path, body).json()
+        first = parse_json(self.http.post_json(path, body))
         if first.get("total", 0) > self.search_result_cap:
             if until - since <= timedelta(seconds=1):
                 raise SourceError(
@@ -175,7 +175,7 @@ class HubSpotClient:
             after = page.get("paging", {}).get("next", {}).get("after")
             if not after:
                 return
-            page = self.http.post_json(path, {**body, "after": after}).json()
+            page = parse_json(self.http.post_json(path, {**body, "after": after}))
 
     def deal_pipelines(self) -> list[dict]:
         return self.http.get_json("/crm/v3/pipelines/deals").get("results", [])

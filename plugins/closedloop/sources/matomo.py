@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import requests
 
 from ..connections import ApiConnection
-from ..http_client import HttpClient, SourceError
+from ..http_client import HttpClient, SourceError, parse_json
 from . import Record, Window, validation
 
 CONN_ID = "web_matomo"
@@ -61,7 +61,7 @@ class MatomoClient:
                 },
                 data={"token_auth": self.connection.token},
             )
-            page = response.json()
+            page = parse_json(response)
             if isinstance(page, dict) and page.get("result") == "error":
                 raise SourceError(
                     f"Matomo Live.getLastVisitsDetails failed for {day}: {page.get('message')}"
