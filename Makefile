@@ -65,7 +65,7 @@ airflow: up dbt-parse data-docs-assets
 	$(ENV) && $(BIN)/airflow db migrate > $(LOCAL)/airflow-migrate.log 2>&1
 	$(ENV) && $(BIN)/airflow pools set crm_hubspot_writes 1 "$(CRM_POOL_NOTE)" > /dev/null
 	@echo "Airflow UI: http://localhost:$${AIRFLOW__API__PORT:-8080} (login printed below and kept in $(LOCAL)/airflow/simple_auth_manager_passwords.json.generated)"
-	$(ENV) && exec $(BIN)/airflow standalone
+	$(ENV) && PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/airflow standalone  # it starts `airflow` from PATH
 
 # Benchmarks (not tests): every figure of docs/BENCHMARKS.md beside its goal, in one run.
 PROFILE ?= small

@@ -26,9 +26,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait(what: str, check, timeout: float, log: Path):
+def _wait(what: str, check, timeout: float, log: Path, stack: subprocess.Popen):
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and stack.poll() is None:
         try:
             result = check()
         except requests.RequestException:
@@ -36,7 +36,8 @@ def _wait(what: str, check, timeout: float, log: Path):
         if result:
             return result
         time.sleep(2)
-    pytest.fail(f"{what} within {timeout:.0f}s; the stack's log ends:\n{log.read_text()[-4000:]}")
+    ended = "" if stack.poll() is None else f" (make airflow exited with {stack.returncode})"
+    pytest.fail(f"no: {what}{ended}; the stack's log ends:\n{log.read_text()[-4000:]}")
 
 
 def test_make_airflow_serves_the_ui_and_runs_a_night_triggered_through_the_api(tmp_path):
@@ -45,6 +46,8 @@ def test_make_airflow_serves_the_ui_and_runs_a_night_triggered_through_the_api(t
     env = {
         **os.environ,
         "AIRFLOW__API__PORT": str(api_port),
+        # Task processes report to the API server's execution API: same port.
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{api_port}/execution/",
         "CLOSEDLOOP_SIMULATOR_PORT": str(_free_port()),
         "CLOSEDLOOP_WAREHOUSE_PORT": str(_free_port()),
         "CLOSEDLOOP_SIMULATOR_ARGS": f"--end-date {WORLD_END}",
@@ -69,6 +72,7 @@ def test_make_airflow_serves_the_ui_and_runs_a_night_triggered_through_the_api(t
             ),
             300,
             log,
+            stack,
         )
         assert health["metadatabase"]["status"] == "healthy"
         assert f"http://localhost:{api_port}" in log.read_text()
@@ -86,6 +90,7 @@ def test_make_airflow_serves_the_ui_and_runs_a_night_triggered_through_the_api(t
             lambda: session.get(f"{api}/api/v2/dags/{DAG_ID}", timeout=5).ok,
             180,
             log,
+            stack,
         )
         assert session.patch(
             f"{api}/api/v2/dags/{DAG_ID}", json={"is_paused": False}, timeout=10
@@ -110,6 +115,7 @@ def test_make_airflow_serves_the_ui_and_runs_a_night_triggered_through_the_api(t
             ),
             900,
             log,
+            stack,
         )
         assert state == "success", log.read_text()[-4000:]
     finally:
