@@ -12,26 +12,24 @@ from dataclasses import dataclass
 SOURCE_NAMES = ("matomo", "google_ads", "meta_ads", "linkedin_ads", "hubspot")
 
 
-def _int(name: str, default: int) -> int:
+def _number(name: str, default, kind: type = int):
+    """The environment variable as an int or float, or the default when it is unset or empty."""
     raw = os.environ.get(name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError as exc:
-        raise ValueError(
-            f"environment variable {name} must be a whole number, got {raw!r}"
-        ) from exc
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"environment variable {name} must be {what}, got {raw!r}") from exc
+
+
+def _int(name: str, default: int) -> int:
+    return _number(name, default, int)
 
 
 def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
+    return _number(name, default, float)
 
 
 def _clock(name: str, default: str) -> str:
