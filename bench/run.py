@@ -14,6 +14,7 @@ import os
 import platform
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -298,6 +299,7 @@ def dag_run(profile: str, figures: dict) -> None:
             env=env,
             capture_output=True,
         )
+        shutil.rmtree(local, ignore_errors=True)  # the stack's warehouse is over a gigabyte
 
 
 def _task_durations(airflow_db: Path) -> dict[str, float]:
