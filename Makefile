@@ -17,7 +17,7 @@ CRM_POOL_NOTE := HubSpot writes: one task at a time within the portal's rate lim
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -69,12 +69,7 @@ airflow: up dbt-parse data-docs-assets
 
 # Benchmarks (not tests): every figure of docs/BENCHMARKS.md beside its goal, in one run.
 PROFILE ?= small
-BENCH_STAMP := $(VENV)/.bench-installed
-$(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	touch $(BENCH_STAMP)
-
-bench: $(BENCH_STAMP) dbt-parse data-docs-assets
+bench: install dbt-parse data-docs-assets
 	$(BIN)/python -m bench.run --profile $(PROFILE)
 
 clean: down

@@ -366,9 +366,9 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(results: dict) -> None:
-    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    doc = ROOT / "docs" / "BENCHMARKS.md"
+def write_report(results: dict, results_json: Path, doc: Path) -> None:
+    """The figures as JSON, and the table between the markers of the benchmarks document."""
+    results_json.write_text(json.dumps(results, indent=2) + "\n")
     text = (
         doc.read_text() if doc.exists() else "# Benchmarks\n\n<!-- results -->\n<!-- /results -->\n"
     )
@@ -388,6 +388,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="small", choices=("small", "medium", "large"))
     parser.add_argument("--skip-dag", action="store_true", help="leave out airflow dags test")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        help="write results.json and BENCHMARKS.md there instead of bench/ and docs/",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     figures: dict = {"profile": args.profile}
@@ -424,7 +430,11 @@ def main(argv: list[str] | None = None) -> None:
         "ratios": ratios(figures, args.profile),
         "bench_seconds": time.perf_counter() - started,
     }
-    write_report(results)
+    if args.output_dir is None:
+        write_report(results, ROOT / "bench" / "results.json", ROOT / "docs" / "BENCHMARKS.md")
+    else:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+        write_report(results, args.output_dir / "results.json", args.output_dir / "BENCHMARKS.md")
     print(markdown(results))
     print(f"whole benchmark: {results['bench_seconds']:.0f}s")
 
