@@ -61,7 +61,15 @@ def send(title: str, fields: dict[str, Any], link: str | None = None) -> bool:
         response = requests.post(url, json=payload, timeout=10)
         response.raise_for_status()
     except requests.RequestException as exc:
-        log.error("the alert could not be delivered to %s: %s", ALERTS_CONN_ID, exc)
+        # Only the kind of failure: requests' messages carry the URL, and the webhook's URL is
+        # its secret.
+        status = getattr(exc.response, "status_code", None)
+        log.error(
+            "the alert could not be delivered to the %s connection (%s%s)",
+            ALERTS_CONN_ID,
+            type(exc).__name__,
+            f", HTTP {status}" if status else "",
+        )
         return False
     return True
 

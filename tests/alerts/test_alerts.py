@@ -48,3 +48,16 @@ def test_without_a_webhook_an_alert_goes_to_the_log_only(monkeypatch, caplog):
     monkeypatch.delenv("AIRFLOW_CONN_ALERTS_WEBHOOK", raising=False)
     assert alerts.send("something broke", {"task": "x"}) is False
     assert "ALERT something broke" in caplog.text
+
+
+def test_an_undeliverable_alert_is_logged_without_the_webhook_secret(monkeypatch, caplog):
+    secret = "T0001/B0001/very-secret-part"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ALERTS_WEBHOOK",
+        json.dumps(
+            {"conn_type": "http", "host": "http://127.0.0.1:9/services", "password": secret}
+        ),
+    )
+    assert alerts.send("something broke", {"task": "x"}) is False
+    assert "could not be delivered" in caplog.text
+    assert secret not in caplog.text
