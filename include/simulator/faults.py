@@ -43,10 +43,11 @@ class Faults:
         self._last_record: dict[str, Any] = {}
 
     @classmethod
-    def mixed(cls, rate: float, seed: int = 0) -> Faults:
-        """``rate`` of all calls fail, spread evenly over errors, 429s, drops and latency."""
-        share = rate / 4
-        return cls(server_error=share, rate_limited=share, dropped=share, latency=share, seed=seed)
+    def mixed(cls, rate: float, seed: int = 0, **others: float) -> Faults:
+        """About ``rate`` of all calls fail, spread evenly over server errors, rate limiting and
+        dropped connections; ``others`` sets further knobs (latency, duplicates, ...)."""
+        share = rate / 3
+        return cls(server_error=share, rate_limited=share, dropped=share, seed=seed, **others)
 
     @property
     def changes_data(self) -> bool:

@@ -57,9 +57,14 @@ def _runs(uri: str) -> list[tuple]:
 def test_a_night_with_a_tenth_of_calls_failing_builds_identical_marts(
     fresh_database, connections, world, token, tmp_path
 ):
-    faults = Faults.mixed(0.10, seed=3)
-    faults.duplicates = 0.5  # of the pages after the first
-    faults.latency_seconds = faults.retry_after_seconds = 0.2
+    faults = Faults.mixed(
+        0.10,
+        seed=3,
+        latency=0.05,
+        duplicates=0.5,  # of the pages after the first
+        latency_seconds=0.2,
+        retry_after_seconds=0.2,
+    )
     calm, hurt = fresh_database("calm"), fresh_database("hurt")
     load_night(calm, connections, NIGHT_END)
     with hurting(world, token, faults) as faulty_connections:
