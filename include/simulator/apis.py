@@ -134,11 +134,6 @@ class Apis:
             self._visits_by_day.setdefault(visit.ended_at.date(), []).append(visit)
         for visits in self._visits_by_day.values():
             visits.sort(key=lambda v: v.ended_at, reverse=True)  # Live API: newest first
-        self._deals_of: dict[str, list[Deal]] = {}
-        for deal in world.deals:
-            for contact_id in deal.contact_ids:
-                self._deals_of.setdefault(contact_id, []).append(deal)
-        self._contacts_by_id = {c.contact_id: c for c in world.contacts}
 
     # ---- shared ----------------------------------------------------------------------
     def _daily_spend(self) -> dict[tuple[str, date], tuple[float, int, int]]:
@@ -545,7 +540,7 @@ class Apis:
         return None
 
     def _contact_modified(self, contact: Contact) -> datetime:
-        deals = self._deals_of.get(contact.contact_id, [])
+        deals = self.world.deals_by_contact.get(contact.contact_id, [])
         closed = [d.closed_at for d in deals if d.closed_at is not None]
         modified = max([contact.created_at, *closed])
         if contact.archived_at is not None:
@@ -553,7 +548,9 @@ class Apis:
         return max(modified, self.crm.contact_modified.get(contact.contact_id, modified))
 
     def _contact_record(self, contact: Contact, properties: list[str]) -> dict[str, Any]:
-        won = any(d.stage == "closedwon" for d in self._deals_of.get(contact.contact_id, []))
+        won = any(
+            d.stage == "closedwon" for d in self.world.deals_by_contact.get(contact.contact_id, [])
+        )
         modified = self._contact_modified(contact)
         values = {
             "email": contact.email,
@@ -802,7 +799,7 @@ class Apis:
             return self._hubspot_error(
                 400, "VALIDATION_ERROR", "Batch size exceeds the maximum of 100 inputs."
             )
-        known = self._contacts_by_id
+        known = self.world.contacts_by_id
         results, errors = [], []
         now = datetime.now(UTC)
         with self.crm.lock:

@@ -13,6 +13,7 @@ import math
 import random
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 
 CHANNELS = (
     "paid_search",
@@ -430,15 +431,11 @@ class World:
         """Lifecycle dates, lead status and lost reasons; a separate stream of randomness so that
         the company's visits, contacts and deals do not depend on it."""
         rng = random.Random(self.seed * 31 + 1)
-        deals_of: dict[str, list[Deal]] = {}
-        for deal in self.deals:
-            for contact_id in deal.contact_ids:
-                deals_of.setdefault(contact_id, []).append(deal)
         for deal in self.deals:
             if deal.stage == "closedlost":
                 deal.closed_lost_reason = rng.choice(LOST_REASONS)
         for contact in self.contacts:
-            deals = deals_of.get(contact.contact_id, [])
+            deals = self.deals_by_contact.get(contact.contact_id, [])
             first_deal = min((d.created_at for d in deals), default=None)
             if first_deal is not None or rng.random() < contact.true_conversion_probability * 1.5:
                 mql_at = contact.created_at + timedelta(hours=rng.uniform(1, 72))
@@ -501,12 +498,21 @@ class World:
         return round(sum(d.amount for d in self.won_deals()), 2)
 
     def contact(self, contact_id: str) -> Contact:
-        return self._contacts_by_id()[contact_id]
+        return self.contacts_by_id[contact_id]
 
-    def _contacts_by_id(self) -> dict[str, Contact]:
-        if not hasattr(self, "_by_id"):
-            self._by_id = {c.contact_id: c for c in self.contacts}
-        return self._by_id
+    @cached_property
+    def contacts_by_id(self) -> dict[str, Contact]:
+        """Live contacts by id (built once the company is)."""
+        return {c.contact_id: c for c in self.contacts}
+
+    @cached_property
+    def deals_by_contact(self) -> dict[str, list[Deal]]:
+        """Live deals of each contact id (built once the deals are)."""
+        deals_of: dict[str, list[Deal]] = {}
+        for deal in self.deals:
+            for contact_id in deal.contact_ids:
+                deals_of.setdefault(contact_id, []).append(deal)
+        return deals_of
 
     def true_first_touch_channel(self, contact_id: str) -> str:
         touch = self.contact(contact_id).true_first_touch
