@@ -122,7 +122,7 @@ def extraction(warehouse: Warehouse, profile: str, figures: dict) -> str:
             f"{profile}: extracted {sum(s['rows'] for s in report['sources'].values())} rows, "
             f"peak {report['peak_rss_mib']:.0f} MiB"
         )
-        if profile != "small" or figures.get("profile") == "small":
+        if profile == figures["profile"]:  # the side-by-side runs at the profile asked for
             first_day = (NIGHT_END - timedelta(days=400)).date()
             last_day = (NIGHT_END - timedelta(days=1)).date()
             dlt_uri = warehouse.new_database("dlt")
@@ -168,38 +168,31 @@ def copy_ceiling(uri: str) -> dict:
 def dbt_nights(uri: str, profile: str, figures: dict, target: Path) -> None:
     from tests.warehouse_helpers import dbt
 
-    seeded = dbt(uri, "seed", target_path=target)
-    if seeded.returncode != 0:
-        raise RuntimeError(seeded.stdout[-3000:])
-    started = time.perf_counter()
-    result = dbt(uri, "run", "--full-refresh", target_path=target)
-    full = time.perf_counter() - started
-    if result.returncode != 0:
-        raise RuntimeError(result.stdout[-3000:])
+    def timed_dbt(*args: str) -> float:
+        started = time.perf_counter()
+        result = dbt(uri, *args, target_path=target)
+        if result.returncode != 0:
+            raise RuntimeError(result.stdout[-3000:])
+        return time.perf_counter() - started
+
+    timed_dbt("seed")
+    full = timed_dbt("run", "--full-refresh")
     with simulator(profile) as (url, token):  # the next night's extraction
         run_json("bench.extract_worker", uri, url, token, NIGHT_END.isoformat())
-    started = time.perf_counter()
-    result = dbt(uri, "run", target_path=target)
-    incremental = time.perf_counter() - started
-    if result.returncode != 0:
-        raise RuntimeError(result.stdout[-3000:])
+    incremental = timed_dbt("run")
     figures["dbt"] = {"full_refresh_seconds": full, "incremental_seconds": incremental}
     log(f"dbt: full refresh {full:.1f}s, incremental night {incremental:.1f}s")
 
 
 # ---- 6: score quality against the simulator's true probabilities ---------------------------
 def score_quality(uri: str, profile: str, figures: dict) -> None:
-    import pandas as pd
     from sklearn.metrics import roc_auc_score
 
-    from closedloop.scoring import LABELLED_OUTCOMES, holdout_predictions
+    from closedloop.scoring import holdout_predictions, labelled_leads, load_lead_features
     from include.simulator.world import World
 
-    with psycopg.connect(uri) as conn, conn.cursor() as cur:
-        cur.execute("select * from marts.lead_features order by contact_id")
-        frame = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
-    frame["employee_count"] = pd.to_numeric(frame["employee_count"], errors="coerce")
-    labelled = frame[frame["outcome"].isin(LABELLED_OUTCOMES)]
+    with psycopg.connect(uri) as conn:
+        labelled = labelled_leads(load_lead_features(conn))
     index, won, predicted = holdout_predictions(labelled)
     world = World(seed=7, profile=profile, end_date=WORLD_END)
     truth = [

@@ -233,15 +233,25 @@ def _last_good(conn: psycopg.Connection) -> Trained | None:
     return Trained(pickle.loads(row[0]), row[1], row[2]) if row else None
 
 
+def load_lead_features(conn: psycopg.Connection) -> pd.DataFrame:
+    """marts.lead_features as a frame, in contact id order."""
+    with conn.cursor() as cur:
+        cur.execute("select * from marts.lead_features order by contact_id")
+        frame = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+    frame["employee_count"] = pd.to_numeric(frame["employee_count"], errors="coerce")
+    return frame
+
+
+def labelled_leads(frame: pd.DataFrame) -> pd.DataFrame:
+    """The leads whose outcome is known: what the score learns from."""
+    return frame[frame["outcome"].isin(LABELLED_OUTCOMES)]
+
+
 def score_open_leads(conn: psycopg.Connection, run_id: str, scored_at: datetime) -> ScoreStats:
     """Score every open lead 0-100 with a tier and reasons into ops.lead_scores (replacing the
     previous night's), and record the model's held-out metrics in ops.score_model_runs."""
-    with conn.cursor() as cur:
-        cur.execute("select * from marts.lead_features order by contact_id")
-        columns = [d.name for d in cur.description]
-        frame = pd.DataFrame(cur.fetchall(), columns=columns)
-    frame["employee_count"] = pd.to_numeric(frame["employee_count"], errors="coerce")
-    labelled = frame[frame["outcome"].isin(LABELLED_OUTCOMES)]
+    frame = load_lead_features(conn)
+    labelled = labelled_leads(frame)
     open_leads = frame[frame["is_open_lead"]]
     scored = predict_won_probability(labelled, open_leads, _last_good(conn))
     scores = np.clip(np.rint(scored.probabilities * 100), 0, 100).astype(int)
