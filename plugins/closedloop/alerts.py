@@ -23,13 +23,13 @@ def _webhook_url() -> str | None:
     from airflow.exceptions import AirflowNotFoundException
     from airflow.sdk import BaseHook
 
+    from .connections import base_url_of
+
     try:
         conn = BaseHook.get_connection(ALERTS_CONN_ID)
     except AirflowNotFoundException:
         return None
-    url = (conn.host or "").rstrip("/")
-    if "://" not in url:
-        url = f"{conn.schema or 'https'}://{url}"
+    url = base_url_of(conn, "")
     return f"{url}/{conn.password}" if conn.password else url
 
 

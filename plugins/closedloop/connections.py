@@ -24,7 +24,9 @@ class ApiConnection:
         return str(value)
 
 
-def _base_url(conn: Any, default: str) -> str:
+def base_url_of(conn: Any, default: str) -> str:
+    """An Airflow connection's base URL: its host when that is a whole URL, else built from
+    schema (default https), host and port; ``default`` when it has no host."""
     host = conn.host or ""
     if "://" in host:
         return host.rstrip("/")
@@ -43,7 +45,7 @@ def api_connection(conn_id: str, default_base_url: str) -> ApiConnection:
     if not conn.password:
         raise ValueError(f"Airflow connection '{conn_id}' has no password (the API token)")
     return ApiConnection(
-        conn_id, _base_url(conn, default_base_url), conn.password, conn.extra_dejson or {}
+        conn_id, base_url_of(conn, default_base_url), conn.password, conn.extra_dejson or {}
     )
 
 
