@@ -26,17 +26,27 @@ def load_night(uri: str, connections, night_end: datetime, run_id: str = "test")
 
 
 def dbt(uri: str, *args: str, target_path: Path) -> subprocess.CompletedProcess:
-    """Run the dbt CLI of this environment against the database at ``uri``."""
+    """Run the dbt CLI of this environment against the PostgreSQL database at ``uri``."""
     parts = urlsplit(uri)
-    env = {
-        **os.environ,
-        "CLOSEDLOOP_WAREHOUSE_HOST": parts.hostname or "127.0.0.1",
-        "CLOSEDLOOP_WAREHOUSE_PORT": str(parts.port or 5432),
-        "CLOSEDLOOP_WAREHOUSE_USER": parts.username or "postgres",
-        "CLOSEDLOOP_WAREHOUSE_PASSWORD": _unquote(parts.password or ""),
-        "CLOSEDLOOP_WAREHOUSE_DB": parts.path.lstrip("/"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
+    return run_dbt(
+        args,
+        target_path,
+        CLOSEDLOOP_WAREHOUSE_HOST=parts.hostname or "127.0.0.1",
+        CLOSEDLOOP_WAREHOUSE_PORT=str(parts.port or 5432),
+        CLOSEDLOOP_WAREHOUSE_USER=parts.username or "postgres",
+        CLOSEDLOOP_WAREHOUSE_PASSWORD=_unquote(parts.password or ""),
+        CLOSEDLOOP_WAREHOUSE_DB=parts.path.lstrip("/"),
+    )
+
+
+def dbt_duckdb(database: Path, *args: str, target_path: Path) -> subprocess.CompletedProcess:
+    """Run the dbt CLI on the profile's `duckdb` target, the DuckDB file ``database``."""
+    return run_dbt(
+        (*args, "--target", "duckdb"), target_path, CLOSEDLOOP_DUCKDB_PATH=str(database)
+    )
+
+
+def run_dbt(args, target_path: Path, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
@@ -48,7 +58,7 @@ def dbt(uri: str, *args: str, target_path: Path) -> subprocess.CompletedProcess:
             "--target-path",
             str(target_path),
         ],
-        env=env,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", **env},
         capture_output=True,
         text=True,
         timeout=600,

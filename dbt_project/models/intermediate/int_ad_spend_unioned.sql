@@ -43,7 +43,9 @@ unioned as (
 )
 
 select
-    platform || ':' || campaign_id || ':' || stat_date as ad_spend_id,
+    {{ dbt.concat([
+        'platform', "':'", 'campaign_id', "':'", 'cast(stat_date as ' ~ dbt.type_string() ~ ')'
+    ]) }} as ad_spend_id,
     unioned.*,
     lower(campaign_name) as campaign_key
 from unioned

@@ -63,8 +63,8 @@ web_touches as (
     from deal_contacts
     inner join stitched on deal_contacts.contact_id = stitched.contact_id
     inner join visits on stitched.visitor_id = visits.visitor_id
-    where visits.first_action_at >= deal_contacts.lead_created_at
-        - interval '1 day' * {{ var('attribution_lookback_days') }}
+    where visits.first_action_at >= {{ dbt.dateadd(
+            'day', -var('attribution_lookback_days'), 'deal_contacts.lead_created_at') }}
         and visits.first_action_at < deal_contacts.opportunity_created_at
 
 ),
@@ -74,7 +74,8 @@ all_touches as (
     select * from web_touches
     union all
     select
-        deal_id, contact_id, null, null::timestamptz, 'offline', null, null, null
+        deal_id, contact_id, null, cast(null as {{ type_timestamp_tz() }}), 'offline', null, null,
+        null
     from deal_contacts
     where not exists (
         select 1 from web_touches
@@ -92,26 +93,26 @@ numbered as (
         deal_contacts.contact_share,
         deal_contacts.lead_created_at,
         deal_contacts.opportunity_created_at,
-        row_number() over contact_journey as touch_number,
+        row_number() over (
+            partition by all_touches.deal_id, all_touches.contact_id
+            order by all_touches.touched_at, all_touches.visit_id
+        ) as touch_number,
         count(*) over (partition by all_touches.deal_id, all_touches.contact_id) as touch_count,
-        count(*) filter (where all_touches.touched_at < deal_contacts.lead_created_at)
+        count(case when all_touches.touched_at < deal_contacts.lead_created_at then 1 end)
             over (partition by all_touches.deal_id, all_touches.contact_id) as touches_before_lead
     from all_touches
     inner join deal_contacts
         on all_touches.deal_id = deal_contacts.deal_id
         and all_touches.contact_id is not distinct from deal_contacts.contact_id
-    window contact_journey as (
-        partition by all_touches.deal_id, all_touches.contact_id
-        order by all_touches.touched_at, all_touches.visit_id
-    )
 
 ),
 
 journeys as (
 
     select
-        deal_id || '-' || coalesce(contact_id, 'none') || '-' || coalesce(visit_id, 'offline')
-            as deal_touch_id,
+        {{ dbt.concat([
+            'deal_id', "'-'", "coalesce(contact_id, 'none')", "'-'", "coalesce(visit_id, 'offline')"
+        ]) }} as deal_touch_id,
         deal_id,
         contact_id,
         visit_id,
@@ -131,7 +132,8 @@ journeys as (
         touch_number = 1 as is_first_touch,
         touches_before_lead > 0 and touch_number = touches_before_lead as is_lead_creation_touch,
         touch_number = touch_count as is_opportunity_creation_touch,
-        extract(epoch from (opportunity_created_at - touched_at)) / 86400.0 as days_before_opportunity
+        {{ seconds_between('touched_at', 'opportunity_created_at') }} / 86400.0
+            as days_before_opportunity
     from numbered
 
 ),
@@ -142,12 +144,13 @@ fingerprints as (
     -- this changes.
     select
         deal_id,
-        md5(string_agg(
-            concat_ws('|', deal_touch_id, touched_at, channel, touch_source, touch_medium,
+        {{ dbt.hash(dbt.listagg(
+            "concat_ws('|', deal_touch_id, touched_at, channel, touch_source, touch_medium,
                 touch_campaign, contact_revenue, contact_share, touch_number, touch_count,
-                lead_created_at, opportunity_created_at, is_lead_creation_touch),
-            ',' order by deal_touch_id
-        )) as deal_fingerprint
+                lead_created_at, opportunity_created_at, is_lead_creation_touch)",
+            "','",
+            'order by deal_touch_id'
+        )) }} as deal_fingerprint
     from journeys
     group by deal_id
 

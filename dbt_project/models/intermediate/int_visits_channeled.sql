@@ -16,7 +16,9 @@ visits as (
     select * from {{ ref('stg_matomo__visits') }}
     {% if is_incremental() %}
     where visit_date >= (
-        select coalesce(max(visit_date), '1900-01-01'::date) - {{ var('incremental_reload_days') }}
+        select {{ dbt.dateadd(
+            'day', -var('incremental_reload_days'), "coalesce(max(visit_date), date '1900-01-01')"
+        ) }}
         from {{ this }}
     )
     {% endif %}

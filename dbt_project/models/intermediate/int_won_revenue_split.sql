@@ -23,7 +23,7 @@ numbered as (
         deal_contacts.contact_id,
         won.amount,
         won.closed_at,
-        round(won.amount * 100)::bigint as amount_cents,
+        cast(round(won.amount * 100) as bigint) as amount_cents,
         count(deal_contacts.contact_id) over (partition by won.deal_id) as contact_count,
         row_number() over (
             partition by won.deal_id
@@ -40,8 +40,12 @@ select
     amount as deal_amount,
     closed_at,
     greatest(contact_count, 1) as contact_count,
-    (
-        (amount_cents / greatest(contact_count, 1))
-        + case when contact_rank <= amount_cents % greatest(contact_count, 1) then 1 else 0 end
-    )::numeric / 100 as revenue
+    cast(
+        cast(
+            {{ integer_division('amount_cents', 'greatest(contact_count, 1)') }}
+            + case when contact_rank <= mod(amount_cents, greatest(contact_count, 1)) then 1 else 0 end
+            as numeric(20, 2)
+        ) * 0.01
+        as numeric(18, 2)
+    ) as revenue
 from numbered

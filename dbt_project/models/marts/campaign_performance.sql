@@ -13,7 +13,10 @@ spend as (
 
 sessions as (
 
-    select campaign_name as campaign_key, first_action_at::date as touch_date, count(*) as sessions
+    select
+        campaign_name as campaign_key,
+        cast(first_action_at as date) as touch_date,
+        count(*) as sessions
     from {{ ref('int_visits_channeled') }}
     where campaign_name is not null
     group by 1, 2
@@ -25,7 +28,7 @@ first_touch_leads as (
     select
         touches.contact_id,
         touches.touch_campaign as campaign_key,
-        touches.touched_at::date as touch_date,
+        cast(touches.touched_at as date) as touch_date,
         contacts.became_mql_at,
         contacts.became_sql_at
     from {{ ref('int_contact_touches') }} as touches
@@ -54,8 +57,11 @@ deals as (
         first_touch_leads.campaign_key,
         first_touch_leads.touch_date,
         count(distinct outcomes.deal_id) as opportunities,
-        count(distinct outcomes.deal_id) filter (where outcomes.outcome = 'won') as customers,
-        sum(outcomes.amount / contact_counts.contact_count) as pipeline_amount
+        count(distinct case when outcomes.outcome = 'won' then outcomes.deal_id end) as customers,
+        -- Each contact's share of the deal, fixed at 6 decimals so that every warehouse sums
+        -- the same numbers (DuckDB divides decimals as doubles).
+        sum(cast(outcomes.amount / contact_counts.contact_count as numeric(18, 6)))
+            as pipeline_amount
     from first_touch_leads
     inner join {{ ref('stg_hubspot__deal_contacts') }} as deal_contacts
         on first_touch_leads.contact_id = deal_contacts.contact_id
@@ -74,9 +80,9 @@ won_revenue as (
 
     select
         touch_campaign as campaign_key,
-        touched_at::date as touch_date,
+        cast(touched_at as date) as touch_date,
         {% for model in attribution_models() %}
-        sum(attributed_revenue) filter (where attribution_model = '{{ model }}')
+        sum(case when attribution_model = '{{ model }}' then attributed_revenue end)
             as won_revenue_{{ model }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from {{ ref('fct_attribution') }}
@@ -126,20 +132,20 @@ select
     campaign_id,
     campaign_name,
     stat_date,
-    spend::numeric(18, 2) as spend,
-    impressions::bigint as impressions,
-    clicks::bigint as clicks,
-    sessions::bigint as sessions,
-    leads::bigint as leads,
-    mqls::bigint as mqls,
-    sqls::bigint as sqls,
-    opportunities::bigint as opportunities,
-    customers::bigint as customers,
-    pipeline_amount::numeric(18, 2) as pipeline_amount,
+    cast(spend as numeric(18, 2)) as spend,
+    cast(impressions as bigint) as impressions,
+    cast(clicks as bigint) as clicks,
+    cast(sessions as bigint) as sessions,
+    cast(leads as bigint) as leads,
+    cast(mqls as bigint) as mqls,
+    cast(sqls as bigint) as sqls,
+    cast(opportunities as bigint) as opportunities,
+    cast(customers as bigint) as customers,
+    cast(pipeline_amount as numeric(18, 2)) as pipeline_amount,
     {% for model in attribution_models() %}
-    won_revenue_{{ model }}::numeric(18, 2) as won_revenue_{{ model }},
+    cast(won_revenue_{{ model }} as numeric(18, 2)) as won_revenue_{{ model }},
     {% endfor %}
-    (spend / nullif(leads, 0))::numeric(18, 2) as cost_per_lead,
-    (spend / nullif(customers, 0))::numeric(18, 2) as customer_acquisition_cost,
-    (won_revenue_linear / nullif(spend, 0))::numeric(18, 4) as return_on_ad_spend
+    cast(spend / nullif(leads, 0) as numeric(18, 2)) as cost_per_lead,
+    cast(spend / nullif(customers, 0) as numeric(18, 2)) as customer_acquisition_cost,
+    cast(won_revenue_linear / nullif(spend, 0) as numeric(18, 4)) as return_on_ad_spend
 from joined

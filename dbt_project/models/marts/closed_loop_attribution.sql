@@ -30,7 +30,7 @@ credits as (
         contact_id,
         visit_id,
         {% for model in attribution_models() %}
-        max(credit) filter (where attribution_model = '{{ model }}') as credit_{{ model }}
+        max(case when attribution_model = '{{ model }}' then credit end) as credit_{{ model }}
         {%- if not loop.last %},{% endif %}
         {% endfor %}
     from {{ ref('fct_attribution') }}
@@ -46,7 +46,8 @@ contacts as (
 )
 
 select
-    revenue.deal_id || '-' || coalesce(revenue.contact_id, 'none') as attribution_id,
+    {{ dbt.concat(['revenue.deal_id', "'-'", "coalesce(revenue.contact_id, 'none')"]) }}
+        as attribution_id,
     revenue.deal_id,
     revenue.contact_id,
     first_touches.touched_at as first_touch_at,
@@ -54,19 +55,19 @@ select
     first_touches.touch_source as first_touch_source,
     first_touches.touch_medium as first_touch_medium,
     first_touches.touch_campaign as first_touch_campaign,
-    coalesce(first_touches.touch_count, 0)::integer as touches_before_lead,
+    cast(coalesce(first_touches.touch_count, 0) as integer) as touches_before_lead,
     contacts.created_at as lead_created_at,
     revenue.closed_at as closed_won_at,
-    revenue.deal_amount::numeric(18, 2) as deal_amount,
-    revenue.contact_count::integer as deal_contact_count,
-    revenue.revenue::numeric(18, 2) as revenue,
+    cast(revenue.deal_amount as numeric(18, 2)) as deal_amount,
+    cast(revenue.contact_count as integer) as deal_contact_count,
+    cast(revenue.revenue as numeric(18, 2)) as revenue,
     last_touches.touched_at as last_touch_at,
     coalesce(last_touches.channel, 'offline') as last_touch_channel,
     last_touches.touch_campaign as last_touch_campaign,
     {% for model in attribution_models() %}
-    coalesce(first_credits.credit_{{ model }}, 0)::numeric(20, 12)
+    cast(coalesce(first_credits.credit_{{ model }}, 0) as numeric(20, 12))
         as first_touch_credit_{{ model }},
-    coalesce(last_credits.credit_{{ model }}, 0)::numeric(20, 12)
+    cast(coalesce(last_credits.credit_{{ model }}, 0) as numeric(20, 12))
         as last_touch_credit_{{ model }}{% if not loop.last %},{% endif %}
     {% endfor %}
 from revenue

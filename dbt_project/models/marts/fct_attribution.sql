@@ -60,7 +60,7 @@ w_shaped as (
         weighted.*,
         case
             when w_role_weight > 0 then w_role_weight
-            else 0.1 / count(*) filter (where w_role_weight = 0)
+            else 0.1 / count(case when w_role_weight = 0 then 1 end)
                 over (partition by deal_id, contact_id)
         end as w_shaped_weight
     from weighted
@@ -75,7 +75,7 @@ unpivoted as (
         touch_source,
         touch_medium, touch_campaign, contact_share, contact_revenue,
         '{{ model }}' as attribution_model,
-        {{ model }}_weight::numeric as weight
+        cast({{ model }}_weight as numeric(38, 18)) as weight
     from w_shaped
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -93,7 +93,7 @@ normalized as (
 )
 
 select
-    deal_touch_id || '-' || attribution_model as attribution_id,
+    {{ dbt.concat(['deal_touch_id', "'-'", 'attribution_model']) }} as attribution_id,
     deal_id,
     contact_id,
     visit_id,
@@ -103,7 +103,7 @@ select
     touch_medium,
     touch_campaign,
     attribution_model,
-    (contact_share * journey_credit)::numeric(20, 12) as credit,
-    (contact_revenue * journey_credit)::numeric(24, 8) as attributed_revenue,
+    cast(contact_share * journey_credit as numeric(20, 12)) as credit,
+    cast(contact_revenue * journey_credit as numeric(24, 8)) as attributed_revenue,
     deal_fingerprint
 from normalized

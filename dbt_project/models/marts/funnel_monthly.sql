@@ -13,9 +13,18 @@ contacts as (
 
 first_visits as (
 
-    select distinct on (visitor_id) visitor_id, first_action_at, channel
-    from {{ ref('int_visits_channeled') }}
-    order by visitor_id, first_action_at, visit_id
+    select visitor_id, first_action_at, channel
+    from (
+        select
+            visitor_id,
+            first_action_at,
+            channel,
+            row_number() over (
+                partition by visitor_id order by first_action_at, visit_id
+            ) as visit_number
+        from {{ ref('int_visits_channeled') }}
+    ) as visits
+    where visit_number = 1
 
 ),
 
@@ -48,29 +57,36 @@ influenced as (
 
 events as (
 
-    select date_trunc('month', first_action_at)::date as month, channel, 'visitor' as stage,
-        null::numeric as amount, null::numeric as cycle_days
+    {%- set month_of = "cast(" ~ dbt.date_trunc('month', '{}') ~ " as date)" %}
+    {%- set no_number = "cast(null as " ~ dbt.type_numeric() ~ ")" %}
+
+    select {{ month_of.format('first_action_at') }} as month, channel, 'visitor' as stage,
+        {{ no_number }} as amount, {{ no_number }} as cycle_days
     from first_visits
     union all
-    select date_trunc('month', lead_created_at)::date, first_touch_channel, 'lead', null::numeric, null::numeric
+    select {{ month_of.format('lead_created_at') }}, first_touch_channel, 'lead',
+        {{ no_number }}, {{ no_number }}
     from contacts
     union all
-    select date_trunc('month', became_mql_at)::date, first_touch_channel, 'mql', null::numeric, null::numeric
+    select {{ month_of.format('became_mql_at') }}, first_touch_channel, 'mql',
+        {{ no_number }}, {{ no_number }}
     from contacts where became_mql_at is not null
     union all
-    select date_trunc('month', became_sql_at)::date, first_touch_channel, 'sql', null::numeric, null::numeric
+    select {{ month_of.format('became_sql_at') }}, first_touch_channel, 'sql',
+        {{ no_number }}, {{ no_number }}
     from contacts where became_sql_at is not null
     union all
-    select distinct date_trunc('month', created_at)::date, channel, 'opportunity:' || deal_id,
-        null::numeric, null::numeric
+    select distinct {{ month_of.format('created_at') }}, channel,
+        {{ dbt.concat(["'opportunity:'", 'deal_id']) }}, {{ no_number }}, {{ no_number }}
     from deal_channels
     union all
-    select date_trunc('month', closed_at)::date, channel, 'customer:' || deal_id, max(amount),
-        avg(extract(epoch from (closed_at - lead_created_at)) / 86400.0)
+    select {{ month_of.format('closed_at') }}, channel, {{ dbt.concat(["'customer:'", 'deal_id']) }},
+        max(amount), avg({{ seconds_between('lead_created_at', 'closed_at') }} / 86400.0)
     from deal_channels where outcome = 'won'
     group by 1, 2, 3
     union all
-    select date_trunc('month', closed_at)::date, channel, 'influenced:' || deal_id, amount, null::numeric
+    select {{ month_of.format('closed_at') }}, channel,
+        {{ dbt.concat(["'influenced:'", 'deal_id']) }}, amount, {{ no_number }}
     from influenced
 
 ),
@@ -80,38 +96,48 @@ monthly as (
     select
         month,
         channel,
-        count(*) filter (where stage = 'visitor') as visitors,
-        count(*) filter (where stage = 'lead') as leads,
-        count(*) filter (where stage = 'mql') as mqls,
-        count(*) filter (where stage = 'sql') as sqls,
-        count(*) filter (where stage like 'opportunity:%') as opportunities,
-        count(*) filter (where stage like 'customer:%') as customers,
-        coalesce(sum(amount) filter (where stage like 'influenced:%'), 0) as influenced_revenue,
-        coalesce(sum(amount) filter (where stage like 'customer:%'), 0) as won_revenue,
-        avg(amount) filter (where stage like 'customer:%') as average_deal_size,
-        avg(cycle_days) filter (where stage like 'customer:%') as sales_cycle_days
+        count(case when stage = 'visitor' then 1 end) as visitors,
+        count(case when stage = 'lead' then 1 end) as leads,
+        count(case when stage = 'mql' then 1 end) as mqls,
+        count(case when stage = 'sql' then 1 end) as sqls,
+        count(case when stage like 'opportunity:%' then 1 end) as opportunities,
+        count(case when stage like 'customer:%' then 1 end) as customers,
+        coalesce(sum(case when stage like 'influenced:%' then amount end), 0) as influenced_revenue,
+        coalesce(sum(case when stage like 'customer:%' then amount end), 0) as won_revenue,
+        avg(case when stage like 'customer:%' then amount end) as average_deal_size,
+        avg(case when stage like 'customer:%' then cycle_days end) as sales_cycle_days
     from events
     group by 1, 2
 
 )
 
+{%- set rates = [
+    ('visitor_to_lead_rate', 'leads', 'visitors'),
+    ('lead_to_mql_rate', 'mqls', 'leads'),
+    ('mql_to_sql_rate', 'sqls', 'mqls'),
+    ('sql_to_opportunity_rate', 'opportunities', 'sqls'),
+    ('opportunity_to_customer_rate', 'customers', 'opportunities'),
+] %}
+
 select
-    month || '-' || channel as funnel_month_id,
+    {{ dbt.concat(['cast(month as ' ~ dbt.type_string() ~ ')', "'-'", 'channel']) }}
+        as funnel_month_id,
     month,
     channel,
-    visitors::bigint as visitors,
-    leads::bigint as leads,
-    mqls::bigint as mqls,
-    sqls::bigint as sqls,
-    opportunities::bigint as opportunities,
-    customers::bigint as customers,
-    (leads::numeric / nullif(visitors, 0))::numeric(10, 4) as visitor_to_lead_rate,
-    (mqls::numeric / nullif(leads, 0))::numeric(10, 4) as lead_to_mql_rate,
-    (sqls::numeric / nullif(mqls, 0))::numeric(10, 4) as mql_to_sql_rate,
-    (opportunities::numeric / nullif(sqls, 0))::numeric(10, 4) as sql_to_opportunity_rate,
-    (customers::numeric / nullif(opportunities, 0))::numeric(10, 4) as opportunity_to_customer_rate,
-    won_revenue::numeric(18, 2) as won_revenue,
-    influenced_revenue::numeric(18, 2) as influenced_revenue,
-    average_deal_size::numeric(18, 2) as average_deal_size,
-    sales_cycle_days::numeric(10, 1) as sales_cycle_days
+    cast(visitors as bigint) as visitors,
+    cast(leads as bigint) as leads,
+    cast(mqls as bigint) as mqls,
+    cast(sqls as bigint) as sqls,
+    cast(opportunities as bigint) as opportunities,
+    cast(customers as bigint) as customers,
+    {% for name, stage, previous_stage in rates %}
+    cast(
+        cast({{ stage }} as {{ dbt.type_numeric() }}) / nullif({{ previous_stage }}, 0)
+        as numeric(10, 4)
+    ) as {{ name }},
+    {% endfor %}
+    cast(won_revenue as numeric(18, 2)) as won_revenue,
+    cast(influenced_revenue as numeric(18, 2)) as influenced_revenue,
+    cast(average_deal_size as numeric(18, 2)) as average_deal_size,
+    cast(sales_cycle_days as numeric(10, 1)) as sales_cycle_days
 from monthly

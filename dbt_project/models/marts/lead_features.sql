@@ -39,13 +39,15 @@ intent as (
     -- Pageviews of pricing and demo pages on any of the contact's devices, at any time.
     select
         stitched.contact_id,
-        count(*) filter (
-            where action ->> 'url' like '%/pricing%' or action ->> 'url' like '%/demo%'
-        ) as intent_pageviews
+        count(case
+            when {{ json_text('action', ['url']) }} like '%/pricing%'
+                or {{ json_text('action', ['url']) }} like '%/demo%'
+            then 1
+        end) as intent_pageviews
     from {{ ref('int_visitors_stitched') }} as stitched
     inner join {{ ref('stg_matomo__visits') }} as visits
         on stitched.visitor_id = visits.visitor_id
-    cross join lateral jsonb_array_elements(coalesce(visits.action_details, '[]'::jsonb)) as action
+    {{ json_array_rows('visits.action_details', 'action') }}
     group by stitched.contact_id
 
 ),
@@ -54,8 +56,8 @@ outcomes as (
 
     select
         deal_contacts.contact_id,
-        bool_or(deals.outcome = 'won') as has_won_deal,
-        bool_or(deals.outcome in ('won', 'lost')) as has_closed_deal
+        {{ dbt.bool_or("deals.outcome = 'won'") }} as has_won_deal,
+        {{ dbt.bool_or("deals.outcome in ('won', 'lost')") }} as has_closed_deal
     from {{ ref('stg_hubspot__deal_contacts') }} as deal_contacts
     inner join {{ ref('int_deal_outcomes') }} as deals on deal_contacts.deal_id = deals.deal_id
     group by deal_contacts.contact_id
@@ -74,16 +76,17 @@ select
     contacts.created_at as lead_created_at,
     coalesce(first_touches.channel, 'offline') as first_touch_channel,
     coalesce(last_touches.channel, 'offline') as last_touch_channel,
-    coalesce(first_touches.touch_count, 0)::integer as touches_before_lead,
-    coalesce(intent.intent_pageviews, 0)::integer as intent_pageviews,
+    cast(coalesce(first_touches.touch_count, 0) as integer) as touches_before_lead,
+    cast(coalesce(intent.intent_pageviews, 0) as integer) as intent_pageviews,
     companies.employee_count,
     companies.industry,
-    (extract(epoch from as_of.as_of - contacts.created_at) / 86400)::integer as days_since_lead,
+    cast({{ seconds_between('contacts.created_at', 'as_of.as_of') }} / 86400 as integer)
+        as days_since_lead,
     case
         when outcomes.has_won_deal then 'won'
         when outcomes.has_closed_deal then 'lost'
         when outcomes.contact_id is null
-            and contacts.created_at < as_of.as_of - interval '{{ var("lead_aging_days") }} days'
+            and contacts.created_at < {{ dbt.dateadd('day', -var('lead_aging_days'), 'as_of.as_of') }}
             then 'aged_out'
         else 'open'
     end as outcome,

@@ -57,19 +57,26 @@ lost_segments as (
 )
 
 select
-    verdicts.channel || '|' || verdicts.campaign || '|' || verdicts.verdict_type || '|'
-        || verdicts.verdict as feedback_id,
+    {{ dbt.concat([
+        'verdicts.channel', "'|'", 'verdicts.campaign', "'|'", 'verdicts.verdict_type', "'|'",
+        'verdicts.verdict'
+    ]) }} as feedback_id,
     verdicts.channel,
     verdicts.campaign,
     verdicts.verdict_type,
     verdicts.verdict,
     verdicts.verdict in ('UNQUALIFIED', 'BAD_TIMING') or verdicts.verdict_type <> 'lead_status'
         as is_rejection,
-    verdicts.records::bigint as records,
-    segments.leads::bigint as segment_leads,
-    (verdicts.records::numeric / nullif(
-        case when verdicts.verdict_type = 'closed_lost_reason' then lost_segments.lost_deals
-             else segments.leads end, 0))::numeric(10, 4) as share_of_segment
+    cast(verdicts.records as bigint) as records,
+    cast(segments.leads as bigint) as segment_leads,
+    cast(
+        cast(verdicts.records as {{ dbt.type_numeric() }}) / nullif(
+            case when verdicts.verdict_type = 'closed_lost_reason' then lost_segments.lost_deals
+                 else segments.leads end,
+            0
+        )
+        as numeric(10, 4)
+    ) as share_of_segment
 from verdicts
 inner join segments
     on verdicts.channel = segments.channel and verdicts.campaign = segments.campaign

@@ -11,20 +11,24 @@ renamed as (
     select
         ---------- ids
         record_id as campaign_stat_id,
-        payload -> 'campaign' ->> 'id' as campaign_id,
+        {{ json_text('payload', ['campaign', 'id']) }} as campaign_id,
 
         ---------- strings
         'google_ads' as platform,
-        payload -> 'campaign' ->> 'name' as campaign_name,
+        {{ json_text('payload', ['campaign', 'name']) }} as campaign_name,
 
         ---------- numerics
-        -- Google Ads reports money in micros of the account currency.
-        ((payload -> 'metrics' ->> 'costMicros')::numeric / 1000000)::numeric(18, 2) as spend,
-        (payload -> 'metrics' ->> 'impressions')::bigint as impressions,
-        (payload -> 'metrics' ->> 'clicks')::bigint as clicks,
+        -- Google Ads reports money in micros of the account currency. Multiplying keeps the
+        -- decimal exact where dividing would not (DuckDB divides decimals as doubles).
+        cast(
+            cast({{ json_text('payload', ['metrics', 'costMicros']) }} as numeric(24, 0)) * 0.000001
+            as numeric(18, 2)
+        ) as spend,
+        cast({{ json_text('payload', ['metrics', 'impressions']) }} as bigint) as impressions,
+        cast({{ json_text('payload', ['metrics', 'clicks']) }} as bigint) as clicks,
 
         ---------- dates
-        (payload -> 'segments' ->> 'date')::date as stat_date
+        cast({{ json_text('payload', ['segments', 'date']) }} as date) as stat_date
 
     from source
 

@@ -13,15 +13,17 @@ renamed as (
         record_id as company_id,
 
         ---------- strings
-        payload -> 'properties' ->> 'name' as company_name,
-        lower(payload -> 'properties' ->> 'domain') as domain,
-        lower(payload -> 'properties' ->> 'industry') as industry,
+        {{ json_text('payload', ['properties', 'name']) }} as company_name,
+        lower({{ json_text('payload', ['properties', 'domain']) }}) as domain,
+        lower({{ json_text('payload', ['properties', 'industry']) }}) as industry,
 
         ---------- numerics
-        nullif(payload -> 'properties' ->> 'numberofemployees', '')::integer as employee_count,
+        cast(nullif({{ json_text('payload', ['properties', 'numberofemployees']) }}, '') as integer)
+            as employee_count,
 
         ---------- timestamps
-        (payload -> 'properties' ->> 'createdate')::timestamptz as created_at
+        cast({{ json_text('payload', ['properties', 'createdate']) }} as {{ type_timestamp_tz() }})
+            as created_at
 
     from source
 

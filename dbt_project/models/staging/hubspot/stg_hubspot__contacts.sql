@@ -1,3 +1,4 @@
+{%- set ts = type_timestamp_tz() -%}
 with
 
 source as (
@@ -11,27 +12,32 @@ renamed as (
     select
         ---------- ids
         record_id as contact_id,
-        nullif(payload -> 'properties' ->> 'associatedcompanyid', '') as company_id,
+        nullif({{ json_text('payload', ['properties', 'associatedcompanyid']) }}, '') as company_id,
 
         ---------- strings
-        lower(payload -> 'properties' ->> 'email') as email,
-        payload -> 'properties' ->> 'firstname' as first_name,
-        payload -> 'properties' ->> 'lastname' as last_name,
-        payload -> 'properties' ->> 'lifecyclestage' as lifecycle_stage,
-        payload -> 'properties' ->> 'hs_lead_status' as lead_status,
-        payload -> 'properties' ->> 'jobtitle' as job_title,
-        nullif(payload -> 'properties' ->> 'disqualification_reason', '') as disqualification_reason,
+        lower({{ json_text('payload', ['properties', 'email']) }}) as email,
+        {{ json_text('payload', ['properties', 'firstname']) }} as first_name,
+        {{ json_text('payload', ['properties', 'lastname']) }} as last_name,
+        {{ json_text('payload', ['properties', 'lifecyclestage']) }} as lifecycle_stage,
+        {{ json_text('payload', ['properties', 'hs_lead_status']) }} as lead_status,
+        {{ json_text('payload', ['properties', 'jobtitle']) }} as job_title,
+        nullif({{ json_text('payload', ['properties', 'disqualification_reason']) }}, '')
+            as disqualification_reason,
 
         ---------- booleans
-        coalesce((payload ->> 'archived')::boolean, false) as is_archived,
+        coalesce(cast({{ json_text('payload', ['archived']) }} as boolean), false) as is_archived,
 
         ---------- timestamps
-        (payload -> 'properties' ->> 'createdate')::timestamptz as created_at,
-        (payload ->> 'updatedAt')::timestamptz as updated_at,
-        nullif(payload -> 'properties' ->> 'hs_lifecyclestage_marketingqualifiedlead_date', '')
-            ::timestamptz as became_mql_at,
-        nullif(payload -> 'properties' ->> 'hs_lifecyclestage_salesqualifiedlead_date', '')
-            ::timestamptz as became_sql_at
+        cast({{ json_text('payload', ['properties', 'createdate']) }} as {{ ts }}) as created_at,
+        cast({{ json_text('payload', ['updatedAt']) }} as {{ ts }}) as updated_at,
+        cast(nullif(
+            {{ json_text('payload', ['properties', 'hs_lifecyclestage_marketingqualifiedlead_date']) }},
+            ''
+        ) as {{ ts }}) as became_mql_at,
+        cast(nullif(
+            {{ json_text('payload', ['properties', 'hs_lifecyclestage_salesqualifiedlead_date']) }},
+            ''
+        ) as {{ ts }}) as became_sql_at
 
     from source
 

@@ -12,15 +12,14 @@ renamed as (
     select
         ---------- ids
         source.record_id as deal_id,
-        association ->> 'id' as contact_id,
+        {{ json_text('association', ['id']) }} as contact_id,
 
         ---------- strings
-        association ->> 'type' as association_type
+        {{ json_text('association', ['type']) }} as association_type
 
     from source
-    cross join lateral jsonb_array_elements(
-        coalesce(source.payload -> 'associations' -> 'contacts' -> 'results', '[]'::jsonb)
-    ) as association
+    {{ json_array_rows(
+        json_value('source.payload', ['associations', 'contacts', 'results']), 'association') }}
 
 )
 

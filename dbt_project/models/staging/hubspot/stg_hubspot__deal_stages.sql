@@ -12,21 +12,23 @@ renamed as (
     select
         ---------- ids
         source.record_id as pipeline_id,
-        stage ->> 'id' as deal_stage_id,
+        {{ json_text('stage', ['id']) }} as deal_stage_id,
 
         ---------- strings
-        source.payload ->> 'label' as pipeline_label,
-        stage ->> 'label' as deal_stage_label,
+        {{ json_text('source.payload', ['label']) }} as pipeline_label,
+        {{ json_text('stage', ['label']) }} as deal_stage_label,
 
         ---------- numerics
-        (stage ->> 'displayOrder')::integer as display_order,
-        nullif(stage -> 'metadata' ->> 'probability', '')::numeric as win_probability,
+        cast({{ json_text('stage', ['displayOrder']) }} as integer) as display_order,
+        cast(nullif({{ json_text('stage', ['metadata', 'probability']) }}, '') as numeric(5, 4))
+            as win_probability,
 
         ---------- booleans
-        coalesce((stage -> 'metadata' ->> 'isClosed')::boolean, false) as is_closed
+        coalesce(cast({{ json_text('stage', ['metadata', 'isClosed']) }} as boolean), false)
+            as is_closed
 
     from source
-    cross join lateral jsonb_array_elements(source.payload -> 'stages') as stage
+    {{ json_array_rows(json_value('source.payload', ['stages']), 'stage') }}
 
 )
 

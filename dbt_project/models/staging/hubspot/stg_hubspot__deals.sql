@@ -11,23 +11,26 @@ renamed as (
     select
         ---------- ids
         record_id as deal_id,
-        payload -> 'properties' ->> 'pipeline' as pipeline_id,
-        payload -> 'properties' ->> 'dealstage' as deal_stage_id,
+        {{ json_text('payload', ['properties', 'pipeline']) }} as pipeline_id,
+        {{ json_text('payload', ['properties', 'dealstage']) }} as deal_stage_id,
 
         ---------- strings
-        payload -> 'properties' ->> 'dealname' as deal_name,
-        payload -> 'properties' ->> 'deal_currency_code' as currency_code,
-        payload -> 'properties' ->> 'closed_lost_reason' as closed_lost_reason,
+        {{ json_text('payload', ['properties', 'dealname']) }} as deal_name,
+        {{ json_text('payload', ['properties', 'deal_currency_code']) }} as currency_code,
+        {{ json_text('payload', ['properties', 'closed_lost_reason']) }} as closed_lost_reason,
 
         ---------- booleans
-        coalesce((payload ->> 'archived')::boolean, false) as is_archived,
+        coalesce(cast({{ json_text('payload', ['archived']) }} as boolean), false) as is_archived,
 
         ---------- numerics
-        nullif(payload -> 'properties' ->> 'amount', '')::numeric(18, 2) as amount,
+        cast(nullif({{ json_text('payload', ['properties', 'amount']) }}, '') as numeric(18, 2))
+            as amount,
 
         ---------- timestamps
-        (payload -> 'properties' ->> 'createdate')::timestamptz as created_at,
-        nullif(payload -> 'properties' ->> 'closedate', '')::timestamptz as closed_at
+        cast({{ json_text('payload', ['properties', 'createdate']) }} as {{ type_timestamp_tz() }})
+            as created_at,
+        cast(nullif({{ json_text('payload', ['properties', 'closedate']) }}, '')
+            as {{ type_timestamp_tz() }}) as closed_at
 
     from source
 

@@ -11,22 +11,23 @@ renamed as (
     select
         ---------- ids
         record_id as campaign_stat_id,
-        split_part(payload -> 'pivotValues' ->> 0, ':', 4) as campaign_id,
+        -- The pivot value is the campaign's URN, urn:li:sponsoredCampaign:<id>.
+        {{ dbt.split_part(json_text('payload', ['pivotValues', 0]), "':'", 4) }} as campaign_id,
 
         ---------- strings
         'linkedin_ads' as platform,
 
         ---------- numerics
-        (payload ->> 'costInLocalCurrency')::numeric(18, 2) as spend,
-        (payload ->> 'impressions')::bigint as impressions,
-        (payload ->> 'clicks')::bigint as clicks,
+        cast({{ json_text('payload', ['costInLocalCurrency']) }} as numeric(18, 2)) as spend,
+        cast({{ json_text('payload', ['impressions']) }} as bigint) as impressions,
+        cast({{ json_text('payload', ['clicks']) }} as bigint) as clicks,
 
         ---------- dates
-        make_date(
-            (payload -> 'dateRange' -> 'start' ->> 'year')::integer,
-            (payload -> 'dateRange' -> 'start' ->> 'month')::integer,
-            (payload -> 'dateRange' -> 'start' ->> 'day')::integer
-        ) as stat_date
+        {{ date_from_parts(
+            "cast(" ~ json_text('payload', ['dateRange', 'start', 'year']) ~ " as integer)",
+            "cast(" ~ json_text('payload', ['dateRange', 'start', 'month']) ~ " as integer)",
+            "cast(" ~ json_text('payload', ['dateRange', 'start', 'day']) ~ " as integer)",
+        ) }} as stat_date
 
     from source
 

@@ -13,8 +13,8 @@ renamed as (
         record_id as campaign_id,
 
         ---------- strings
-        payload ->> 'name' as campaign_name,
-        payload ->> 'status' as campaign_status
+        {{ json_text('payload', ['name']) }} as campaign_name,
+        {{ json_text('payload', ['status']) }} as campaign_status
 
     from source
 

@@ -11,19 +11,19 @@ renamed as (
     select
         ---------- ids
         record_id as campaign_stat_id,
-        payload ->> 'campaign_id' as campaign_id,
+        {{ json_text('payload', ['campaign_id']) }} as campaign_id,
 
         ---------- strings
         'meta_ads' as platform,
-        payload ->> 'campaign_name' as campaign_name,
+        {{ json_text('payload', ['campaign_name']) }} as campaign_name,
 
         ---------- numerics
-        (payload ->> 'spend')::numeric(18, 2) as spend,
-        (payload ->> 'impressions')::bigint as impressions,
-        (payload ->> 'clicks')::bigint as clicks,
+        cast({{ json_text('payload', ['spend']) }} as numeric(18, 2)) as spend,
+        cast({{ json_text('payload', ['impressions']) }} as bigint) as impressions,
+        cast({{ json_text('payload', ['clicks']) }} as bigint) as clicks,
 
         ---------- dates
-        (payload ->> 'date_start')::date as stat_date
+        cast({{ json_text('payload', ['date_start']) }} as date) as stat_date
 
     from source
 
