@@ -41,9 +41,7 @@ def dbt(uri: str, *args: str, target_path: Path) -> subprocess.CompletedProcess:
 
 def dbt_duckdb(database: Path, *args: str, target_path: Path) -> subprocess.CompletedProcess:
     """Run the dbt CLI on the profile's `duckdb` target, the DuckDB file ``database``."""
-    return run_dbt(
-        (*args, "--target", "duckdb"), target_path, CLOSEDLOOP_DUCKDB_PATH=str(database)
-    )
+    return run_dbt((*args, "--target", "duckdb"), target_path, CLOSEDLOOP_DUCKDB_PATH=str(database))
 
 
 def run_dbt(args, target_path: Path, **env: str) -> subprocess.CompletedProcess:
