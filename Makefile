@@ -12,7 +12,7 @@ NIGHT_END ?= $(shell date -u +%F)
 # Every task writing to HubSpot shares this pool, so together they keep within its rate limit.
 CRM_POOL_NOTE := HubSpot writes: one task at a time within the portal's rate limit
 
-.PHONY: install dbt-parse up down run test lint airflow clean browser data-docs-assets bench
+.PHONY: install dbt-parse up down run test lint airflow backfill clean browser data-docs-assets bench
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,13 @@ airflow: up dbt-parse data-docs-assets
 	$(ENV) && $(BIN)/airflow pools set crm_hubspot_writes 1 "$(CRM_POOL_NOTE)" > /dev/null
 	@echo "Airflow UI: http://localhost:$${AIRFLOW__API__PORT:-8080} (login printed below and kept in $(LOCAL)/airflow/simple_auth_manager_passwords.json.generated)"
 	$(ENV) && PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/airflow standalone  # it starts `airflow` from PATH
+
+# Backfill nights [FROM, TO] (logical dates: each is the night starting that day), newest
+# first, on the scheduler `make airflow` runs.
+backfill:
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
+	$(ENV) && $(BIN)/airflow backfill create --dag-id closed_loop_nightly \
+		--from-date $(FROM) --to-date $(TO) --run-backwards
 
 # Benchmarks (not tests): every figure of docs/BENCHMARKS.md beside its goal, in one run.
 PROFILE ?= small

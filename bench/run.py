@@ -300,7 +300,8 @@ def _task_durations(airflow_db: Path) -> dict[str, float]:
 
     with sqlite3.connect(airflow_db) as db:
         rows = db.execute(
-            "select task_id, duration from task_instance where duration is not null"
+            "select task_id, sum(duration) from task_instance where duration is not null "
+            "group by task_id"
         ).fetchall()
     return dict(rows)
 

@@ -10,6 +10,8 @@ stops the run: the CRM is never written from data that failed validation. Data D
 
 The first run against an empty warehouse loads `CLOSEDLOOP_HISTORY_DAYS` of history; later runs
 load their own data interval (ad platforms re-pull a restatement window, the CRM an overlap).
+Each ad platform is read per account (mapped tasks): list several in the connection's extra
+(`customer_ids`, `ad_account_ids`) and a new account loads its history on its first night.
 Settings: `closedloop.settings`. Connections: `web_matomo`, `ads_google`, `ads_meta`,
 `ads_linkedin`, `crm_hubspot`, `warehouse_postgres`.
 """
@@ -49,10 +51,16 @@ CRM_WRITE_POOL = "crm_hubspot_writes"
 )
 def closed_loop_nightly():
     @task
-    def extract(source: str, **context) -> dict:
+    def list_accounts(source: str) -> list[str]:
         from closedloop import nightly
 
-        return nightly.extract(source, context)
+        return nightly.ad_accounts(source)
+
+    @task
+    def extract(source: str, account: str | None = None, **context) -> dict:
+        from closedloop import nightly
+
+        return nightly.extract(source, context, account)
 
     @task
     def validate_raw(**context) -> dict:
@@ -91,7 +99,18 @@ def closed_loop_nightly():
 
         return nightly.record_run(extracts, raw_gate, marts_gate, scores, pushed, context)
 
-    extracts = [extract.override(task_id=f"extract_{name}")(name) for name in settings.SOURCE_NAMES]
+    extracts = []
+    for name in settings.SOURCE_NAMES:
+        if name in settings.AD_SOURCE_NAMES:
+            # One task instance per ad account (mapped), each retried on its own and shown in
+            # the UI under its account id.
+            accounts = list_accounts.override(task_id=f"list_{name}_accounts")(name)
+            extract_accounts = extract.override(
+                task_id=f"extract_{name}", map_index_template="{{ ad_account }}"
+            )
+            extracts.append(extract_accounts.partial(source=name).expand(account=accounts))
+        else:
+            extracts.append(extract.override(task_id=f"extract_{name}")(source=name))
     raw_gate = validate_raw()
     dbt = dbt_build_group(DEFAULT_ARGS)
     marts_gate = validate_marts()

@@ -102,8 +102,8 @@ def raw_fingerprints(uri: str) -> dict[str, tuple[int, str]]:
         fingerprints = {
             table: conn.execute(
                 "select count(*), md5(coalesce(string_agg(row_text, ',' order by row_text), '')) "
-                "from (select concat_ws('|', record_id, partition_date, payload::text) as row_text "
-                f"from raw.{table}) t"
+                "from (select concat_ws('|', record_id, partition_date, account_id, payload::text) "
+                f"as row_text from raw.{table}) t"
             ).fetchone()
             for table in RAW_TABLES
         }

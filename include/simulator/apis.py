@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 from .faults import DRIFT_PROPERTY, Faults
 from .world import Contact, Deal, World
@@ -155,11 +156,14 @@ class Apis:
                 spend[(campaign.campaign_id, day)] = (cost, impressions, clicks)
         return spend
 
-    def _campaign_days(self, platform: str, since: date, until: date):
+    def _campaigns(self, platform: str, account_id: str) -> list:
+        return [
+            c for c in self.world.campaigns if c.platform == platform and c.account_id == account_id
+        ]
+
+    def _campaign_days(self, platform: str, account_id: str, since: date, until: date):
         last = min(until, self.world.end.date() - timedelta(days=1))
-        for campaign in self.world.campaigns:
-            if campaign.platform != platform:
-                continue
+        for campaign in self._campaigns(platform, account_id):
             for day in _days(max(since, self.world.start.date()), last):
                 yield campaign, day, self._spend[(campaign.campaign_id, day)]
 
@@ -256,6 +260,14 @@ class Apis:
                 400, "INVALID_ARGUMENT", "Only campaign queries over a date range are served."
             )
         since, until = date.fromisoformat(match[1]), date.fromisoformat(match[2])
+        if customer_id not in self.world.ad_accounts["google_ads"]:
+            return error(
+                403,
+                "PERMISSION_DENIED",
+                "User doesn't have permission to access customer. Note: If you're accessing a "
+                "client customer, the manager's customer id must be set in the "
+                "'login-customer-id' header.",
+            )
         rows = [
             {
                 "campaign": {
@@ -271,7 +283,7 @@ class Apis:
                 },
             }
             for c, day, (cost, impressions, clicks) in self._campaign_days(
-                "google_ads", since, until
+                "google_ads", customer_id, since, until
             )
         ]
         offset = int(body.get("pageToken") or 0)
@@ -315,6 +327,22 @@ class Apis:
                     }
                 },
             )
+        if account_id not in self.world.ad_accounts["meta_ads"]:
+            return (
+                400,
+                {},
+                {
+                    "error": {
+                        "message": f"Unsupported get request. Object with ID 'act_{account_id}' "
+                        "does not exist, cannot be loaded due to missing permissions, or does "
+                        "not support this operation.",
+                        "type": "GraphMethodException",
+                        "code": 100,
+                        "error_subcode": 33,
+                        "fbtrace_id": "AsimFbtrace",
+                    }
+                },
+            )
         time_range = json.loads(q["time_range"])
         since, until = (
             date.fromisoformat(time_range["since"]),
@@ -332,7 +360,9 @@ class Apis:
                 "date_stop": day.isoformat(),
                 "account_currency": "USD",
             }
-            for c, day, (cost, impressions, clicks) in self._campaign_days("meta_ads", since, until)
+            for c, day, (cost, impressions, clicks) in self._campaign_days(
+                "meta_ads", account_id, since, until
+            )
         ]
         limit = min(int(q.get("limit", 25)), 500)
         offset = int(q["after"]) if q.get("after") else 0
@@ -370,6 +400,18 @@ class Apis:
             )
         return None
 
+    def _linkedin_no_access(self, account_id: str) -> Response:
+        return (
+            403,
+            {},
+            {
+                "status": 403,
+                "serviceErrorCode": 100,
+                "code": "ACCESS_DENIED",
+                "message": f"Not enough permissions to access: sponsoredAccount {account_id}",
+            },
+        )
+
     def linkedin_ad_analytics(self, request: Request) -> Response:
         if (denied := self._linkedin_auth(request)) is not None:
             return denied
@@ -404,9 +446,14 @@ class Apis:
             )
         n = [int(x) for x in match.groups()]
         since, until = date(n[0], n[1], n[2]), date(n[3], n[4], n[5])
+        accounts = re.findall(r"urn:li:sponsoredAccount:(\d+)", unquote(q["accounts"]))
+        if unknown := [a for a in accounts if a not in self.world.ad_accounts["linkedin_ads"]]:
+            return self._linkedin_no_access(unknown[0])
         elements = []
-        for c, day, (cost, impressions, clicks) in self._campaign_days(
-            "linkedin_ads", since, until
+        for c, day, (cost, impressions, clicks) in (
+            row
+            for account in accounts
+            for row in self._campaign_days("linkedin_ads", account, since, until)
         ):
             part = {"year": day.year, "month": day.month, "day": day.day}
             elements.append(
@@ -425,7 +472,9 @@ class Apis:
     def linkedin_campaigns(self, request: Request, account_id: str) -> Response:
         if (denied := self._linkedin_auth(request)) is not None:
             return denied
-        campaigns = [c for c in self.world.campaigns if c.platform == "linkedin_ads"]
+        if account_id not in self.world.ad_accounts["linkedin_ads"]:
+            return self._linkedin_no_access(account_id)
+        campaigns = self._campaigns("linkedin_ads", account_id)
         size = min(int(request.query.get("pageSize", 100)), 1000)
         offset = int(request.query.get("pageToken") or 0)
         page = campaigns[offset : offset + size]

@@ -297,6 +297,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--hubspot-rate-window", type=float, default=10.0, help="seconds")
     parser.add_argument(
+        "--ad-accounts",
+        type=int,
+        default=1,
+        help="ad accounts per platform (1-3), the campaigns spread over them",
+    )
+    parser.add_argument(
         "--faults",
         default="",
         help="comma-separated fault rates, e.g. server_error=0.05,rate_limited=0.05,dropped=0.02,"
@@ -306,7 +312,12 @@ def main(argv: list[str] | None = None) -> None:
     token = os.environ.get("SIMULATOR_TOKEN")
     if not token:
         parser.error("set SIMULATOR_TOKEN: the API token every simulated vendor accepts")
-    world = World(seed=args.seed, profile=args.profile, end_date=args.end_date)
+    world = World(
+        seed=args.seed,
+        profile=args.profile,
+        end_date=args.end_date,
+        ad_accounts_per_platform=args.ad_accounts,
+    )
     settings = Settings(
         token=token,
         google_page_size=500,

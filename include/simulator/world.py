@@ -88,6 +88,16 @@ class Campaign:
     source: str
     medium: str
     daily_budget: float
+    account_id: str = ""  # the ad account running it (World.ad_accounts)
+
+
+# The ad accounts of each platform, as its API names them (Google without dashes, Meta without
+# `act_`); a world with several accounts per platform spreads the campaigns over them.
+AD_ACCOUNT_IDS = {
+    "google_ads": ("1234567890", "1234567891", "1234567892"),
+    "meta_ads": ("101", "102", "103"),
+    "linkedin_ads": ("5070001", "5070002", "5070003"),
+}
 
 
 @dataclass
@@ -150,7 +160,21 @@ class Deal:
 class World:
     """The synthetic company as of ``end`` (midnight UTC): everything happened before it."""
 
-    def __init__(self, seed: int = 7, profile: str = "small", end_date: date | None = None):
+    def __init__(
+        self,
+        seed: int = 7,
+        profile: str = "small",
+        end_date: date | None = None,
+        ad_accounts_per_platform: int = 1,
+    ):
+        if not 1 <= ad_accounts_per_platform <= len(AD_ACCOUNT_IDS["google_ads"]):
+            raise ValueError(
+                f"ad_accounts_per_platform must be 1 to {len(AD_ACCOUNT_IDS['google_ads'])}"
+            )
+        self.ad_accounts = {
+            platform: list(ids[:ad_accounts_per_platform])
+            for platform, ids in AD_ACCOUNT_IDS.items()
+        }
         self.seed = seed
         self.profile_name = profile
         self.profile = PROFILES[profile]
@@ -231,6 +255,10 @@ class World:
                 35.0,
             )
         )
+        for platform, accounts in self.ad_accounts.items():
+            ours = [c for c in self.campaigns if c.platform == platform]
+            for index, campaign in enumerate(ours):
+                campaign.account_id = accounts[index % len(accounts)]
         for channel in ("paid_search", "paid_social", "display"):
             self._paid_campaigns[channel] = [c for c in self.campaigns if c.channel == channel]
 

@@ -23,6 +23,21 @@ class ApiConnection:
             )
         return str(value)
 
+    def accounts(self, key: str) -> list[str]:
+        """The ad accounts to read: the extra's list under ``<key>s`` (a JSON list or a
+        comma-separated string), else its single ``<key>``."""
+        listed = self.extra.get(f"{key}s")
+        if isinstance(listed, str):
+            listed = listed.split(",")
+        if listed:
+            accounts = [str(account).strip() for account in listed if str(account).strip()]
+            if len(set(accounts)) != len(accounts):
+                raise ValueError(
+                    f"Airflow connection '{self.conn_id}' lists an account twice in '{key}s'"
+                )
+            return accounts
+        return [self.require(key)]
+
 
 def base_url_of(conn: Any, default: str) -> str:
     """An Airflow connection's base URL: its host when that is a whole URL, else built from

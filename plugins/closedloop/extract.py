@@ -40,19 +40,27 @@ class Night:
 Watermark = datetime | None
 
 
+# An ad account id, or None for sources without accounts.
+Account = str | None
+
+
 @dataclass(frozen=True)
 class SourceSpec:
     conn_id: str
     default_base_url: str
-    # Reads the source for a night: (connection, night, window, watermark) -> records.
-    read: Callable[[ApiConnection, Night, Window, Watermark], Iterable[Record]]
+    # Reads the source for a night: (connection, night, window, watermark, account) -> records.
+    read: Callable[[ApiConnection, Night, Window, Watermark, Account], Iterable[Record]]
     strategies: dict[str, Strategy]
     window: Callable[[Night, Watermark], Window]
+    # Ad platforms: the accounts a connection lists, each extracted and watermarked on its own.
+    accounts: Callable[[ApiConnection], list[str]] | None = None
 
 
-def _windowed(module, client: Callable[[ApiConnection], object]):
+def _windowed(module, client: Callable[[ApiConnection, Account], object]):
     """A reader for sources whose ``extract(client, window)`` reads a window of days."""
-    return lambda conn, night, window, watermark: module.extract(client(conn), window)
+    return lambda conn, night, window, watermark, account: module.extract(
+        client(conn, account), window
+    )
 
 
 def _settings() -> settings_module.Settings:
@@ -92,7 +100,7 @@ SOURCES: dict[str, SourceSpec] = {
     "matomo": SourceSpec(
         matomo.CONN_ID,
         matomo.DEFAULT_BASE_URL,
-        _windowed(matomo, matomo.MatomoClient),
+        _windowed(matomo, lambda conn, account: matomo.MatomoClient(conn)),
         {"visits": "partitions"},
         _history_or_night,
     ),
@@ -102,6 +110,7 @@ SOURCES: dict[str, SourceSpec] = {
         _windowed(google_ads, google_ads.GoogleAdsClient),
         {"campaign_stats": "partitions"},
         _history_or_restatement,
+        google_ads.accounts,
     ),
     "meta_ads": SourceSpec(
         meta_ads.CONN_ID,
@@ -109,6 +118,7 @@ SOURCES: dict[str, SourceSpec] = {
         _windowed(meta_ads, meta_ads.MetaAdsClient),
         {"campaign_insights": "partitions"},
         _history_or_restatement,
+        meta_ads.accounts,
     ),
     "linkedin_ads": SourceSpec(
         linkedin_ads.CONN_ID,
@@ -116,11 +126,12 @@ SOURCES: dict[str, SourceSpec] = {
         _windowed(linkedin_ads, linkedin_ads.LinkedInAdsClient),
         {"campaigns": "snapshot", "campaign_analytics": "partitions"},
         _history_or_restatement,
+        linkedin_ads.accounts,
     ),
     "hubspot": SourceSpec(
         hubspot.CONN_ID,
         hubspot.DEFAULT_BASE_URL,
-        lambda conn, night, window, watermark: hubspot.extract(
+        lambda conn, night, window, watermark, account: hubspot.extract(
             hubspot.HubSpotClient(conn), _crm_since(night, watermark), night.end
         ),
         {
@@ -178,61 +189,105 @@ def read_ahead(records: Iterable[Record], batch: int = 500, depth: int = 8) -> I
         reader.join(timeout=5)
 
 
-def last_watermark(conn, source: str) -> Watermark:
-    """Where the source's latest successful extraction ended; None when it never ran."""
+def last_watermark(conn, source: str, account: Account = None) -> Watermark:
+    """Where the latest successful extraction of the source (and account) ended; None when it
+    never ran."""
     row = conn.execute(
         "select max(coalesce(watermark, window_end::timestamptz)) from ops.extract_runs "
-        "where source = %s",
-        (source,),
+        "where source = %s and account_id is not distinct from %s",
+        (source, account),
     ).fetchone()
     return row[0]
 
 
-def _check_reject_share(source: str, stats: LoadStats) -> None:
+def source_accounts(source: str, connection: ApiConnection) -> list[Account]:
+    """The accounts a source's connection lists; [None] for a source without accounts."""
+    spec = SOURCES[source]
+    return spec.accounts(connection) if spec.accounts else [None]
+
+
+def _check_reject_share(source: str, account: Account, stats: LoadStats) -> None:
     """Fail when too much of a source was rejected; the load (and its rejects) stays committed,
     so what went wrong can be read in raw.rejects."""
     limit = _settings().max_reject_share
     if stats.fetched and stats.rejected / stats.fetched > limit:
+        where = f"source = '{source}'" + (f" and account_id = '{account}'" if account else "")
         raise SourceError(
-            f"{source}: {stats.rejected} of {stats.fetched} records "
+            f"{_label(source, account)}: {stats.rejected} of {stats.fetched} records "
             f"({stats.rejected / stats.fetched:.1%}) were rejected, more than "
-            f"CLOSEDLOOP_MAX_REJECT_SHARE={limit:g}; see raw.rejects where source = '{source}'"
+            f"CLOSEDLOOP_MAX_REJECT_SHARE={limit:g}; see raw.rejects where {where}"
         )
 
 
+def _label(source: str, account: Account) -> str:
+    return f"{source} account {account}" if account else source
+
+
 def extract_source(
-    source: str, night: Night, warehouse_uri: str, connection: ApiConnection | None = None
+    source: str,
+    night: Night,
+    warehouse_uri: str,
+    connection: ApiConnection | None = None,
+    accounts: list[str] | None = None,
 ) -> dict[str, float]:
-    """Extract one source for a night into raw and record the load in ops.extract_runs.
+    """Extract one source for a night into raw and record each load in ops.extract_runs.
 
     Args:
         source: a key of SOURCES.
         night: the data interval.
         warehouse_uri: where raw lives.
         connection: the API connection; read from Airflow when not given.
+        accounts: the ad accounts to read, one after another; all that the connection lists
+            when not given.
+
+    Returns:
+        fetched, loaded, rejected and duplicate records and seconds, summed over the accounts.
     """
     spec = SOURCES[source]
     connection = connection or api_connection(spec.conn_id, spec.default_base_url)
+    totals = LoadStats()
+    for account in accounts or source_accounts(source, connection):
+        stats = _extract_account(source, night, warehouse_uri, connection, account)
+        totals.fetched += stats.fetched
+        totals.loaded += stats.loaded
+        totals.rejected += stats.rejected
+        totals.duplicates += stats.duplicates
+        totals.seconds += stats.seconds
+    return {
+        "fetched": totals.fetched,
+        "loaded": totals.loaded,
+        "rejected": totals.rejected,
+        "duplicates": totals.duplicates,
+        "seconds": round(totals.seconds, 2),
+    }
+
+
+def _extract_account(
+    source: str, night: Night, warehouse_uri: str, connection: ApiConnection, account: Account
+) -> LoadStats:
+    spec = SOURCES[source]
+    label = _label(source, account)
     with connect(warehouse_uri) as conn:
         ensure_tables(conn)
-        watermark = last_watermark(conn, source)
+        watermark = last_watermark(conn, source, account)
         window = spec.window(night, watermark)
         log.info(
             "%s: extracting %s to %s%s",
-            source,
+            label,
             window.start,
             window.end,
             " (first run: full history)" if watermark is None else "",
         )
-        records = read_ahead(spec.read(connection, night, window, watermark))
-        stats: LoadStats = load_records(conn, source, records, spec.strategies, window)
+        records = read_ahead(spec.read(connection, night, window, watermark, account))
+        stats = load_records(conn, source, records, spec.strategies, window, account)
         conn.execute(
-            """insert into ops.extract_runs (run_id, source, window_start, window_end, fetched,
-                   loaded, rejected, duplicates, duration_seconds, watermark)
-               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            """insert into ops.extract_runs (run_id, source, account_id, window_start, window_end,
+                   fetched, loaded, rejected, duplicates, duration_seconds, watermark)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
             (
                 night.run_id,
                 source,
+                account,
                 window.start,
                 window.end,
                 stats.fetched,
@@ -245,18 +300,12 @@ def extract_source(
         )
     log.info(
         "%s: fetched %d, loaded %d, rejected %d, duplicates %d in %.1fs",
-        source,
+        label,
         stats.fetched,
         stats.loaded,
         stats.rejected,
         stats.duplicates,
         stats.seconds,
     )
-    _check_reject_share(source, stats)
-    return {
-        "fetched": stats.fetched,
-        "loaded": stats.loaded,
-        "rejected": stats.rejected,
-        "duplicates": stats.duplicates,
-        "seconds": round(stats.seconds, 2),
-    }
+    _check_reject_share(source, account, stats)
+    return stats

@@ -2,8 +2,9 @@
 
 Records stream from the API pages into a temporary table with COPY (nothing is held whole in
 memory); then, inside the same transaction, each entity's slice of raw is replaced: the days of
-the window for day-partitioned data, the whole table for snapshots, the ids for upserts. A task
-killed midway leaves raw as it was.
+the window for day-partitioned data, the whole table for snapshots, the ids for upserts; for an
+ad platform, only the rows of the account being loaded. A task killed midway leaves raw as it
+was.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def load_records(
     records: Iterable[Record],
     strategies: dict[str, Strategy],
     window: Window,
+    account: str | None = None,
 ) -> LoadStats:
     """Stream ``records`` into raw.<source>_<entity> tables in one transaction.
 
@@ -58,6 +60,7 @@ def load_records(
         records: what the extractor yields.
         strategies: how each entity's slice of raw is replaced.
         window: the days extracted (partitions outside it are rejected, not loaded).
+        account: the ad account read; the other accounts' rows are left alone.
     """
     stats = LoadStats()
     started = time.monotonic()
@@ -87,17 +90,20 @@ def load_records(
                         reason,
                     )
                 )
+        scope, scope_params = _account_scope(account)
         for entity, strategy in strategies.items():
-            _apply(conn, f"raw.{source}_{entity}", entity, strategy, window)
+            _apply(conn, f"raw.{source}_{entity}", entity, strategy, window, account)
         conn.execute(
-            "delete from raw.rejects where source = %s and window_start = %s and window_end = %s",
-            (source, window.start, window.end),
+            "delete from raw.rejects where source = %s and window_start = %s and window_end = %s"
+            + scope,
+            (source, window.start, window.end, *scope_params),
         )
         stats.rejected = conn.execute(
-            """insert into raw.rejects (source, entity, window_start, window_end, reason, payload)
-               select %s, entity, %s, %s, reject_reason, payload from load_buffer
+            """insert into raw.rejects
+                   (source, entity, window_start, window_end, reason, payload, account_id)
+               select %s, entity, %s, %s, reject_reason, payload, %s from load_buffer
                where reject_reason is not null""",
-            (source, window.start, window.end),
+            (source, window.start, window.end, account),
         ).rowcount
         stats.loaded = conn.execute(
             "select count(distinct (entity, record_id)) from load_buffer "
@@ -108,16 +114,30 @@ def load_records(
     return stats
 
 
+def _account_scope(account: str | None) -> tuple[str, tuple]:
+    """The rows an account's load replaces: its own, and rows landed before accounts were
+    recorded (a source without accounts replaces every row)."""
+    if account is None:
+        return "", ()
+    return " and (account_id = %s or account_id is null)", (account,)
+
+
 def _apply(
-    conn: psycopg.Connection, table: str, entity: str, strategy: Strategy, window: Window
+    conn: psycopg.Connection,
+    table: str,
+    entity: str,
+    strategy: Strategy,
+    window: Window,
+    account: str | None,
 ) -> None:
+    scope, scope_params = _account_scope(account)
     if strategy == "partitions":
         conn.execute(
-            f"delete from {table} where partition_date >= %s and partition_date < %s",
-            (window.start, window.end),
+            f"delete from {table} where partition_date >= %s and partition_date < %s" + scope,
+            (window.start, window.end, *scope_params),
         )
     elif strategy == "snapshot":
-        conn.execute(f"delete from {table}")
+        conn.execute(f"delete from {table} where true" + scope, scope_params)
     else:
         conn.execute(
             f"""delete from {table} t using load_buffer b
@@ -126,9 +146,9 @@ def _apply(
         )
     # The same record can arrive twice (pages shifting under the reader): the last one wins.
     conn.execute(
-        f"""insert into {table} (record_id, partition_date, payload)
-            select distinct on (record_id) record_id, partition_date, payload
+        f"""insert into {table} (record_id, partition_date, payload, account_id)
+            select distinct on (record_id) record_id, partition_date, payload, %s
             from load_buffer where entity = %s and reject_reason is null
             order by record_id, seq desc""",
-        (entity,),
+        (account, entity),
     )

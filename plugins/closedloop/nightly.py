@@ -14,7 +14,7 @@ from typing import Any
 from . import settings as settings_module
 from .alerts import check_score_deadline
 from .connections import api_connection, warehouse_uri
-from .extract import Night, extract_source
+from .extract import SOURCES, Night, extract_source, source_accounts
 from .warehouse import connect, ensure_tables
 
 log = logging.getLogger(__name__)
@@ -35,11 +35,40 @@ def night_from_context(context: dict[str, Any]) -> Night:
     return Night(start=start, end=end, run_id=context["run_id"])
 
 
-def extract(source: str, context: dict[str, Any]) -> dict[str, Any]:
+def ad_accounts(source: str) -> list[str]:
+    """The accounts the source's connection lists (each gets its own extract task)."""
+    spec = SOURCES[source]
+    accounts = source_accounts(source, api_connection(spec.conn_id, spec.default_base_url))
+    log.info("%s: %d account(s): %s", source, len(accounts), ", ".join(map(str, accounts)))
+    return accounts
+
+
+def extract(source: str, context: dict[str, Any], account: str | None = None) -> dict[str, Any]:
+    """Extract one source (or one of its ad accounts) for the run's night."""
+    if account:
+        from airflow.sdk import get_current_context
+
+        get_current_context()["ad_account"] = account  # the mapped instance's name in the UI
+    accounts = [account] if account else None
     return {
         "source": source,
-        **extract_source(source, night_from_context(context), warehouse_uri()),
+        "account": account,
+        **extract_source(source, night_from_context(context), warehouse_uri(), accounts=accounts),
     }
+
+
+def _per_source(extracts: list) -> dict[str, dict[str, float]]:
+    """Loaded and rejected rows and seconds per source, summed over its accounts' mapped
+    tasks (whose results arrive as one sequence per source)."""
+    totals: dict[str, dict[str, float]] = {}
+    for item in extracts:
+        for result in [item] if isinstance(item, dict) else item:
+            source = totals.setdefault(
+                result["source"], {"loaded": 0, "rejected": 0, "seconds": 0.0}
+            )
+            for key in source:
+                source[key] += result[key]
+    return totals
 
 
 def _fail_without_retry_on_bad_data(gate) -> dict[str, Any]:
@@ -141,9 +170,10 @@ def record_run(
             datetime.fromisoformat(marts_gate["started_at"])
             - datetime.fromisoformat(raw_gate["finished_at"])
         ).total_seconds()
+        per_source = _per_source(extracts)
         summary = {
-            "rows_per_source": {e["source"]: e["loaded"] for e in extracts},
-            "rejects_per_source": {e["source"]: e["rejected"] for e in extracts},
+            "rows_per_source": {name: s["loaded"] for name, s in per_source.items()},
+            "rejects_per_source": {name: s["rejected"] for name, s in per_source.items()},
             "mart_rows": {"closed_loop_attribution": mart_rows},
             "leads_scored": scores["scored"],
             "score_model": {
@@ -156,7 +186,7 @@ def record_run(
             "scores_failed": pushed["failed"],
             "validation_warnings": raw_gate["warned"] + marts_gate["warned"],
             "seconds": {
-                "extract": {e["source"]: e["seconds"] for e in extracts},
+                "extract": {name: round(s["seconds"], 2) for name, s in per_source.items()},
                 "raw_gate": raw_gate["seconds"],
                 "marts_gate": marts_gate["seconds"],
                 "dbt": round(dbt_seconds, 2),

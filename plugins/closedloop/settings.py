@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 # The sources a night extracts, one Airflow task each (see closedloop.extract.SOURCES).
 SOURCE_NAMES = ("matomo", "google_ads", "meta_ads", "linkedin_ads", "hubspot")
+# Sources read per ad account: one mapped extract task per account their connection lists.
+AD_SOURCE_NAMES = ("google_ads", "meta_ads", "linkedin_ads")
 
 
 def _number(name: str, default, kind: type = int):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 
 # Every raw table has the same shape: the API's record kept whole as JSON (so fields the code
-# does not know yet are never lost), its id, and the day partition it belongs to (if any).
+# does not know yet are never lost), its id, the day partition it belongs to (if any), and the
+# ad account it was read from (ad platforms only: each account is loaded on its own).
 RAW_TABLES = (
     "matomo_visits",
     "google_ads_campaign_stats",
@@ -33,6 +34,7 @@ DDL = [
         f"create index if not exists {table}_partition_idx on raw.{table} (partition_date)"
         for table in RAW_TABLES
     ),
+    *(f"alter table raw.{table} add column if not exists account_id text" for table in RAW_TABLES),
     """create table if not exists raw.rejects (
            source text not null,
            entity text not null,
@@ -55,6 +57,10 @@ DDL = [
        )""",
     # The end of the time a run covered: the next incremental read starts from the latest.
     "alter table ops.extract_runs add column if not exists watermark timestamptz",
+    # Ad platforms: one row per account, each with its own watermark (a new account starts
+    # with the full history).
+    "alter table ops.extract_runs add column if not exists account_id text",
+    "alter table raw.rejects add column if not exists account_id text",
     """create table if not exists ops.lead_scores (
            contact_id text primary key,
            score integer not null check (score between 0 and 100),

@@ -68,15 +68,16 @@ def copy_raw_tables(uri: str, database: Path) -> None:
         for table in RAW_TABLES:
             rows = pd.DataFrame(
                 source.execute(
-                    f"select record_id, partition_date, payload::text as payload from raw.{table}"
+                    "select record_id, partition_date, payload::text as payload, account_id "
+                    f"from raw.{table}"
                 ).fetchall(),
-                columns=["record_id", "partition_date", "payload"],
+                columns=["record_id", "partition_date", "payload", "account_id"],
             )
             target.register("source_rows", rows)
             target.execute(
                 f"create table raw.{table} as select record_id::varchar as record_id, "
-                "partition_date::date as partition_date, payload::json as payload "
-                "from source_rows"
+                "partition_date::date as partition_date, payload::json as payload, "
+                "account_id::varchar as account_id from source_rows"
             )
             target.unregister("source_rows")
 

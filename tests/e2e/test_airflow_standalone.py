@@ -1,5 +1,6 @@
 """`make airflow` as a person uses it: the UI comes up healthy, the DAG is there, a run triggered
-through the REST API (with the printed login) succeeds; everything it started is stopped."""
+through the REST API (with the printed login) succeeds, the runbook's `make backfill` runs two
+more nights on its scheduler; everything it started is stopped."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -118,6 +120,41 @@ def test_make_airflow_serves_the_ui_and_runs_a_night_triggered_through_the_api(t
             stack,
         )
         assert state == "success", log.read_text()[-4000:]
+
+        # The runbook's backfill: the two nights before, newest first.
+        first, last = WORLD_END - timedelta(days=3), WORLD_END - timedelta(days=2)
+        backfill = subprocess.run(
+            [
+                "make",
+                "--no-print-directory",
+                "backfill",
+                f"LOCAL={local}",
+                f"FROM={first}",
+                f"TO={last}",
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert backfill.returncode == 0, backfill.stdout + backfill.stderr
+
+        def backfilled_states():
+            runs = session.get(f"{api}/api/v2/dags/{DAG_ID}/dagRuns", timeout=5).json()
+            states = {
+                run["logical_date"][:10]: run["state"]
+                for run in runs["dag_runs"]
+                if run["run_type"] == "backfill"
+            }
+            return (
+                len(states) == 2
+                and all(s in ("success", "failed") for s in states.values())
+                and states
+            )
+
+        states = _wait("the backfilled nights finish", backfilled_states, 900, log, stack)
+        assert states == {str(first): "success", str(last): "success"}, log.read_text()[-4000:]
     finally:
         os.killpg(stack.pid, signal.SIGTERM)
         try:

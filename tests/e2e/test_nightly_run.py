@@ -80,6 +80,7 @@ def airflow_run(server_uri, simulator, token, tmp_path_factory, webhook):
     assert first.returncode == 0, (first.stdout + first.stderr)[-6000:]
     yield {
         "uri": uri,
+        "env": env,
         "run_night": run_night,
         "first": first,
         "docs": docs,
@@ -220,6 +221,39 @@ def test_a_late_run_raises_the_deadline_alert(airflow_run):
         in (alert["text"])
     )
     assert f"{WORLD_END}" in alert["text"]
+
+
+def test_the_runbook_rotates_an_api_token_with_the_airflow_cli(airflow_run, simulator, token):
+    """The runbook's token rotation, in the metastore rather than the environment: a revoked
+    token fails the task at once naming the connection; the runbook's commands fix it."""
+    import json
+
+    env = {k: v for k, v in airflow_run["env"].items() if k != "AIRFLOW_CONN_CRM_HUBSPOT"}
+
+    def conn_json(secret: str) -> str:
+        return json.dumps(
+            {"conn_type": "http", "host": f"{simulator.base_url}/hubspot", "password": secret}
+        )
+
+    def extract_hubspot() -> subprocess.CompletedProcess:
+        return _airflow(
+            env, "tasks", "test", "closed_loop_nightly", "extract_hubspot", WORLD_END.isoformat()
+        )
+
+    revoked = "revoked-" + token[:4]
+    revoke = _airflow(env, "connections", "add", "crm_hubspot", "--conn-json", conn_json(revoked))
+    assert revoke.returncode == 0, revoke.stderr[-2000:]
+    refused = extract_hubspot()
+    assert refused.returncode != 0
+    assert "crm_hubspot" in refused.stdout + refused.stderr
+    assert revoked not in refused.stdout + refused.stderr  # the token never reaches the log
+
+    # The runbook: `airflow connections delete crm_hubspot && airflow connections add ...`
+    assert _airflow(env, "connections", "delete", "crm_hubspot").returncode == 0
+    added = _airflow(env, "connections", "add", "crm_hubspot", "--conn-json", conn_json(token))
+    assert added.returncode == 0, added.stderr[-2000:]
+    rotated = extract_hubspot()
+    assert rotated.returncode == 0, (rotated.stdout + rotated.stderr)[-4000:]
 
 
 def test_a_failed_gate_stops_the_night_and_leaves_the_crm_untouched(

@@ -4,14 +4,16 @@ with
 
 google as (
 
-    select platform, campaign_id, campaign_name, stat_date, spend, impressions, clicks
+    select
+        platform, ad_account_id, campaign_id, campaign_name, stat_date, spend, impressions, clicks
     from {{ ref('stg_google_ads__campaign_stats') }}
 
 ),
 
 meta as (
 
-    select platform, campaign_id, campaign_name, stat_date, spend, impressions, clicks
+    select
+        platform, ad_account_id, campaign_id, campaign_name, stat_date, spend, impressions, clicks
     from {{ ref('stg_meta_ads__campaign_insights') }}
 
 ),
@@ -20,6 +22,7 @@ linkedin as (
 
     select
         analytics.platform,
+        analytics.ad_account_id,
         analytics.campaign_id,
         campaigns.campaign_name,
         analytics.stat_date,

@@ -96,6 +96,7 @@ joined as (
     select
         spend.ad_spend_id,
         spend.platform,
+        spend.ad_account_id,
         spend.campaign_id,
         spend.campaign_name,
         spend.stat_date,
@@ -129,6 +130,7 @@ joined as (
 select
     ad_spend_id,
     platform,
+    ad_account_id,
     campaign_id,
     campaign_name,
     stat_date,

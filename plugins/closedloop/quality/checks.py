@@ -105,9 +105,10 @@ def _column_checks(schema: str, table: str) -> list[Check]:
             schema,
             table,
             "schema",
-            "columns are record_id, partition_date, payload",
+            "columns are record_id, partition_date, payload, account_id",
             lambda gx: gx.expectations.ExpectTableColumnsToMatchSet(
-                column_set=["record_id", "partition_date", "payload"], exact_match=True
+                column_set=["record_id", "partition_date", "payload", "account_id"],
+                exact_match=True,
             ),
         ),
         Check(

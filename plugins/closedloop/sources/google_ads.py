@@ -20,9 +20,14 @@ CAMPAIGN_DAY_QUERY = (
 )
 
 
+def accounts(connection: ApiConnection) -> list[str]:
+    """The customer ids to read (`customer_ids`, or the single `customer_id`), without dashes."""
+    return [customer_id.replace("-", "") for customer_id in connection.accounts("customer_id")]
+
+
 class GoogleAdsClient:
-    def __init__(self, connection: ApiConnection):
-        self.customer_id = connection.require("customer_id").replace("-", "")
+    def __init__(self, connection: ApiConnection, customer_id: str | None = None):
+        self.customer_id = customer_id or accounts(connection)[0]
         self.api_version = connection.extra.get("api_version", DEFAULT_API_VERSION)
         headers = {
             "Authorization": f"Bearer {connection.token}",

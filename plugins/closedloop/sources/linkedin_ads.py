@@ -24,9 +24,15 @@ def _restli_date(day: date) -> str:
     return f"(year:{day.year},month:{day.month},day:{day.day})"
 
 
+def accounts(connection: ApiConnection) -> list[str]:
+    """The ad accounts to read (`ad_account_ids`, or the single `ad_account_id`), as ids."""
+    prefix = "urn:li:sponsoredAccount:"
+    return [account.removeprefix(prefix) for account in connection.accounts("ad_account_id")]
+
+
 class LinkedInAdsClient:
-    def __init__(self, connection: ApiConnection):
-        self.account_id = connection.require("ad_account_id")
+    def __init__(self, connection: ApiConnection, account_id: str | None = None):
+        self.account_id = account_id or accounts(connection)[0]
         self.days_per_request = int(connection.extra.get("days_per_request", DAYS_PER_REQUEST))
         # LinkedIn's documented cap; the simulator can serve a lower one to exercise the check.
         self.max_elements = int(connection.extra.get("max_elements", MAX_ELEMENTS))

@@ -42,9 +42,17 @@ def _is_throttled(response: requests.Response) -> bool:
     return error.get("code") in THROTTLE_CODES or error.get("is_transient") is True
 
 
+def accounts(connection: ApiConnection) -> list[str]:
+    """The ad accounts to read (`ad_account_ids`, or the single `ad_account_id`), without the
+    `act_` prefix."""
+    return [account.removeprefix("act_") for account in connection.accounts("ad_account_id")]
+
+
 class MetaAdsClient:
-    def __init__(self, connection: ApiConnection, page_size: int = 500):
-        self.account_id = connection.require("ad_account_id").removeprefix("act_")
+    def __init__(
+        self, connection: ApiConnection, account_id: str | None = None, page_size: int = 500
+    ):
+        self.account_id = account_id or accounts(connection)[0]
         self.api_version = connection.extra.get("api_version", DEFAULT_API_VERSION)
         self.page_size = page_size
         self.http = HttpClient(

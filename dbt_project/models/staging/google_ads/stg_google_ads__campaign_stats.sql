@@ -12,6 +12,7 @@ renamed as (
         ---------- ids
         record_id as campaign_stat_id,
         {{ json_text('payload', ['campaign', 'id']) }} as campaign_id,
+        account_id as ad_account_id,
 
         ---------- strings
         'google_ads' as platform,

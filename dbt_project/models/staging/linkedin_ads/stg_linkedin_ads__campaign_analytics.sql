@@ -13,6 +13,7 @@ renamed as (
         record_id as campaign_stat_id,
         -- The pivot value is the campaign's URN, urn:li:sponsoredCampaign:<id>.
         {{ dbt.split_part(json_text('payload', ['pivotValues', 0]), "':'", 4) }} as campaign_id,
+        account_id as ad_account_id,
 
         ---------- strings
         'linkedin_ads' as platform,

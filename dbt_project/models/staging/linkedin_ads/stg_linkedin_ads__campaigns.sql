@@ -11,6 +11,7 @@ renamed as (
     select
         ---------- ids
         record_id as campaign_id,
+        account_id as ad_account_id,
 
         ---------- strings
         {{ json_text('payload', ['name']) }} as campaign_name,

@@ -12,6 +12,7 @@ renamed as (
         ---------- ids
         record_id as campaign_stat_id,
         {{ json_text('payload', ['campaign_id']) }} as campaign_id,
+        account_id as ad_account_id,
 
         ---------- strings
         'meta_ads' as platform,
