@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from . import settings as settings_module
 from .alerts import check_score_deadline
@@ -18,6 +19,7 @@ from .extract import SOURCES, Night, extract_source, source_accounts
 from .warehouse import connect, ensure_tables
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def night_from_context(context: dict[str, Any]) -> Night:
@@ -50,10 +52,13 @@ def extract(source: str, context: dict[str, Any], account: str | None = None) ->
 
         get_current_context()["ad_account"] = account  # the mapped instance's name in the UI
     accounts = [account] if account else None
+    night = night_from_context(context)
     return {
         "source": source,
         "account": account,
-        **extract_source(source, night_from_context(context), warehouse_uri(), accounts=accounts),
+        **_without_retries(
+            lambda: extract_source(source, night, warehouse_uri(), accounts=accounts)
+        ),
     }
 
 
@@ -71,16 +76,18 @@ def _per_source(extracts: list) -> dict[str, dict[str, float]]:
     return totals
 
 
-def _fail_without_retry_on_bad_data(gate) -> dict[str, Any]:
-    """Run a gate; bad data does not get better on retry, so a failed gate fails the task at once
-    (other errors, such as a lost connection, keep the task's retries)."""
+def _without_retries(call: Callable[[], T]) -> T:
+    """Run a task's work; what a retry cannot fix (data that failed a gate, credentials the API
+    refused) fails the task at once, so the alert goes out now rather than after the retries.
+    Other errors, such as a lost connection, keep the task's retries."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    from .http_client import AuthenticationError
     from .quality import GateFailed
 
     try:
-        return gate()
-    except GateFailed as failure:
+        return call()
+    except (GateFailed, AuthenticationError) as failure:
         raise AirflowFailException(str(failure)) from failure
 
 
@@ -91,7 +98,7 @@ def validate_raw(context: dict[str, Any]) -> dict[str, Any]:
 
     night = night_from_context(context)
     started = time.monotonic()
-    result = _fail_without_retry_on_bad_data(
+    result = _without_retries(
         lambda: raw_gate(warehouse_uri(), night.end.date() - timedelta(days=1), night.run_id)
     )
     return {
@@ -108,7 +115,7 @@ def validate_marts(context: dict[str, Any]) -> dict[str, Any]:
     window = night.day_window(settings_module.load().ads_restatement_days)
     started = time.monotonic()
     started_at = datetime.now().astimezone().isoformat()
-    result = _fail_without_retry_on_bad_data(
+    result = _without_retries(
         lambda: marts_gate(warehouse_uri(), window.start, window.end, night.run_id)
     )
     return {**result, "seconds": round(time.monotonic() - started, 2), "started_at": started_at}
@@ -138,18 +145,30 @@ def push(context: dict[str, Any]) -> dict[str, Any]:
     client = (
         None if settings.crm_dry_run else HubSpotClient(api_connection(CONN_ID, DEFAULT_BASE_URL))
     )
-    with connect(warehouse_uri()) as conn:
-        stats = push_scores(
-            conn, client, context["run_id"], settings.crm_batch_size, dry_run=settings.crm_dry_run
-        )
+
+    def push_all():
+        with connect(warehouse_uri()) as conn:
+            return push_scores(
+                conn,
+                client,
+                context["run_id"],
+                settings.crm_batch_size,
+                dry_run=settings.crm_dry_run,
+            )
+
+    stats = _without_retries(push_all)
     night = night_from_context(context)
     late = False
-    run_type = str(getattr(context.get("dag_run"), "run_type", ""))
-    if "backfill" not in run_type:  # a backfilled night is late by design: no alert
+    if not is_backfill(context):  # a backfilled night is late by design: no alert
         late = check_score_deadline(
             context["dag"].dag_id, night.start, night.end, datetime.now(UTC), settings
         )
     return {**asdict(stats), "seconds": round(time.monotonic() - started, 2), "late": late}
+
+
+def is_backfill(context: dict[str, Any]) -> bool:
+    """Whether the run was created by a backfill (`make backfill`, `airflow backfill create`)."""
+    return "backfill" in str(getattr(context.get("dag_run"), "run_type", "")).lower()
 
 
 def record_run(

@@ -61,3 +61,18 @@ def test_an_undeliverable_alert_is_logged_without_the_webhook_secret(monkeypatch
     assert alerts.send("something broke", {"task": "x"}) is False
     assert "could not be delivered" in caplog.text
     assert secret not in caplog.text
+
+
+def test_only_backfilled_runs_are_exempt_from_the_deadline():
+    from types import SimpleNamespace
+
+    from airflow.utils.types import DagRunType
+
+    from closedloop.nightly import is_backfill
+
+    def context(run_type):
+        return {"dag_run": SimpleNamespace(run_type=run_type)}
+
+    assert is_backfill(context(DagRunType.BACKFILL_JOB))
+    assert not is_backfill(context(DagRunType.SCHEDULED))
+    assert not is_backfill(context(DagRunType.MANUAL))
