@@ -1,6 +1,6 @@
 """`make airflow` as a person uses it: the UI comes up healthy, the DAG is there, a run triggered
-through the REST API (with the printed login) succeeds, the runbook's `make backfill` runs two
-more nights on its scheduler; everything it started is stopped."""
+through the REST API (with the printed login) succeeds, the runbook's `make backfill` runs an
+earlier night on its scheduler; everything it started is stopped."""
 
 from __future__ import annotations
 
@@ -121,8 +121,9 @@ def test_make_airflow_serves_the_ui_and_runs_a_night_triggered_through_the_api(t
         )
         assert state == "success", log.read_text()[-4000:]
 
-        # The runbook's backfill: the two nights before, newest first.
-        first, last = WORLD_END - timedelta(days=3), WORLD_END - timedelta(days=2)
+        # The runbook's backfill, of one night to keep CI short (the order of several nights
+        # is tested in tests/warehouse/test_incremental_extract.py).
+        first = last = WORLD_END - timedelta(days=2)
         backfill = subprocess.run(
             [
                 "make",
@@ -147,14 +148,10 @@ def test_make_airflow_serves_the_ui_and_runs_a_night_triggered_through_the_api(t
                 for run in runs["dag_runs"]
                 if run["run_type"] == "backfill"
             }
-            return (
-                len(states) == 2
-                and all(s in ("success", "failed") for s in states.values())
-                and states
-            )
+            return states and all(s in ("success", "failed") for s in states.values()) and states
 
-        states = _wait("the backfilled nights finish", backfilled_states, 900, log, stack)
-        assert states == {str(first): "success", str(last): "success"}, log.read_text()[-4000:]
+        states = _wait("the backfilled night finishes", backfilled_states, 900, log, stack)
+        assert states == {str(first): "success"}, log.read_text()[-4000:]
     finally:
         os.killpg(stack.pid, signal.SIGTERM)
         try:
