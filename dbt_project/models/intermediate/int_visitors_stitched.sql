@@ -4,7 +4,8 @@ with
 
 visits as (
 
-    select visitor_id, user_id from {{ ref('stg_matomo__visits') }} where user_id is not null
+    -- From the channeled visits (a table) rather than the staging view: no JSON to parse.
+    select visitor_id, user_id from {{ ref('int_visits_channeled') }} where user_id is not null
 
 ),
 

@@ -37,17 +37,10 @@ last_touches as (
 intent as (
 
     -- Pageviews of pricing and demo pages on any of the contact's devices, at any time.
-    select
-        stitched.contact_id,
-        count(case
-            when {{ json_text('action', ['url']) }} like '%/pricing%'
-                or {{ json_text('action', ['url']) }} like '%/demo%'
-            then 1
-        end) as intent_pageviews
+    select stitched.contact_id, sum(visits.intent_pageviews) as intent_pageviews
     from {{ ref('int_visitors_stitched') }} as stitched
-    inner join {{ ref('stg_matomo__visits') }} as visits
+    inner join {{ ref('int_visits_intent_counted') }} as visits
         on stitched.visitor_id = visits.visitor_id
-    {{ json_array_rows('visits.action_details', 'action') }}
     group by stitched.contact_id
 
 ),
