@@ -6,9 +6,10 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import requests
@@ -16,6 +17,8 @@ import requests
 from .settings import load as load_settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 # A server asking for longer than this is treated as broken, not obeyed (a night is finite).
@@ -33,6 +36,29 @@ class AuthenticationError(SourceError):
 def parse_json(response: requests.Response) -> Any:
     """The response body as JSON (orjson: pages of records are parsed several times faster)."""
     return orjson.loads(response.content)
+
+
+def fetch_in_order(fetch: Callable[[T], R], items: Iterable[T], in_flight: int) -> Iterator[R]:
+    """``fetch(item)`` for each item, up to ``in_flight`` at once, yielded in the items' order.
+
+    While the caller works on one answer, the next ones are already being served: the API's
+    time and ours overlap instead of taking turns. At most ``in_flight`` answers wait in memory.
+    The first error is raised here and the requests not yet started are cancelled.
+    """
+    if in_flight <= 1:
+        yield from map(fetch, items)
+        return
+    pool = ThreadPoolExecutor(in_flight, thread_name_prefix="fetch")
+    pending: deque[Future[R]] = deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(fetch, item))
+            if len(pending) >= in_flight:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _body_excerpt(response: requests.Response, limit: int = 500) -> str:

@@ -109,3 +109,18 @@ def test_a_loader_that_stops_early_does_not_leave_the_reader_hanging():
     assert next(reader).record_id == "0"
     reader.close()
     assert not any(t.name == "read-ahead" and t.is_alive() for t in threading.enumerate())
+
+
+def test_any_text_survives_the_copy_into_raw_unchanged(conn):
+    tricky = 'tab\there, newline\nthere, back\\slash, \\N, quote " and ünïcødé 🚀'
+    records = [
+        Record("visits", f"id\t{tricky}", date(2026, 5, 1), {"text": tricky, "list": [tricky]}),
+        Record("visits", None, date(2026, 5, 1), {"text": tricky}),  # rejected: missing id
+    ]
+    stats = load_records(conn, "matomo", records, STRATEGY, WINDOW)
+    assert (stats.loaded, stats.rejected) == (1, 1)
+    assert raw_rows(conn) == [
+        (f"id\t{tricky}", date(2026, 5, 1), {"text": tricky, "list": [tricky]})
+    ]
+    reason, payload = conn.execute("select reason, payload from raw.rejects").fetchone()
+    assert reason == "missing id" and payload == {"text": tricky}
