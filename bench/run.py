@@ -168,20 +168,31 @@ def copy_ceiling(uri: str) -> dict:
 def dbt_nights(uri: str, profile: str, figures: dict, target: Path) -> None:
     from tests.warehouse_helpers import dbt
 
-    def timed_dbt(*args: str) -> float:
+    def timed_dbt(*args: str) -> tuple[float, float]:
+        """The command's wall-clock seconds, and dbt's own (run_results' elapsed_time: the
+        models, without the process's start-up and project loading)."""
         started = time.perf_counter()
         result = dbt(uri, *args, target_path=target)
         if result.returncode != 0:
             raise RuntimeError(result.stdout[-3000:])
-        return time.perf_counter() - started
+        elapsed = json.loads((target / "run_results.json").read_text())["elapsed_time"]
+        return time.perf_counter() - started, elapsed
 
     timed_dbt("seed")
-    full = timed_dbt("run", "--full-refresh")
+    full, full_elapsed = timed_dbt("run", "--full-refresh")
     with simulator(profile) as (url, token):  # the next night's extraction
         run_json("bench.extract_worker", uri, url, token, NIGHT_END.isoformat())
-    incremental = timed_dbt("run")
-    figures["dbt"] = {"full_refresh_seconds": full, "incremental_seconds": incremental}
-    log(f"dbt: full refresh {full:.1f}s, incremental night {incremental:.1f}s")
+    incremental, incremental_elapsed = timed_dbt("run")
+    figures["dbt"] = {
+        "full_refresh_seconds": full,
+        "incremental_seconds": incremental,
+        "full_refresh_elapsed_seconds": full_elapsed,
+        "incremental_elapsed_seconds": incremental_elapsed,
+    }
+    log(
+        f"dbt: full refresh {full:.1f}s ({full_elapsed:.1f}s in dbt), incremental night "
+        f"{incremental:.1f}s ({incremental_elapsed:.1f}s in dbt)"
+    )
 
 
 # ---- 6: score quality against the simulator's true probabilities ---------------------------
@@ -331,6 +342,9 @@ def ratios(figures: dict, profile: str) -> dict[str, float | None]:
         / figures["extract_small"]["peak_rss_mib"],
         "dbt_incremental_ratio": figures["dbt"]["incremental_seconds"]
         / figures["dbt"]["full_refresh_seconds"],
+        # Without dbt's fixed start-up (an informative figure; the goal is on the one above).
+        "dbt_incremental_ratio_in_dbt": figures["dbt"]["incremental_elapsed_seconds"]
+        / figures["dbt"]["full_refresh_elapsed_seconds"],
         "push_rate_share": figures["push"]["records_per_second"]
         / figures["push"]["rate_limit_records_per_second"],
         "auc_ratio": figures["score"]["model_auc"] / figures["score"]["true_probability_auc"],

@@ -30,6 +30,18 @@ def test_matomo_pages_through_every_visit_of_each_day(connections, world):
     )
 
 
+def test_matomo_days_requested_in_parallel_arrive_as_one_at_a_time_would(connections):
+    window = Window(date(2026, 3, 1), date(2026, 3, 15))
+    parallel = dataclasses.replace(
+        connections["matomo"], extra={**connections["matomo"].extra, "parallel_days": 4}
+    )
+    one_by_one = list(
+        matomo.extract(matomo.MatomoClient(connections["matomo"], page_size=3), window)
+    )
+    at_once = list(matomo.extract(matomo.MatomoClient(parallel, page_size=3), window))
+    assert at_once == one_by_one and len(at_once) > 14
+
+
 def test_matomo_visit_carries_the_documented_fields(connections):
     client = matomo.MatomoClient(connections["matomo"])
     visit = next(iter(client.visits_for_day(date(2026, 5, 5))))

@@ -14,9 +14,11 @@ from . import Record, Window, validation
 CONN_ID = "web_matomo"
 DEFAULT_BASE_URL = "https://matomo.example.com"
 PAGE_SIZE = 1000
-# Days requested at once (connection extra `parallel_days`): Matomo builds the next days'
-# answers while this side parses and loads the current one. 1 reads day after day.
-PARALLEL_DAYS = 3
+# Days requested at once (connection extra `parallel_days`): a Matomo server that takes seconds
+# per day builds the next days' answers while this side loads the current one. Each day waiting
+# is held parsed in memory (~10 MB per 1,000 visits), and where the CPU, not the server, is the
+# limit it buys nothing (docs/BENCHMARKS.md): so one at a time unless configured.
+PARALLEL_DAYS = 1
 
 
 def _is_auth_failure(response: requests.Response) -> bool:
