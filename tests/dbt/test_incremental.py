@@ -26,7 +26,9 @@ CUTOFF = "2026-06-10"  # the "previous night" saw nothing from this day on
 
 def _fingerprints(uri: str) -> dict[str, tuple[int, str]]:
     return table_fingerprints(
-        uri, [f"marts.{m}" for m in MARTS] + ["intermediate.int_visits_channeled"]
+        uri,
+        [f"marts.{m}" for m in MARTS]
+        + ["intermediate.int_visits_channeled", "intermediate.int_visits_intent_counted"],
     )
 
 
