@@ -14,14 +14,7 @@ visits as (
 
     select visit_id, visitor_id, visit_date, action_details
     from {{ ref('stg_matomo__visits') }}
-    {% if is_incremental() %}
-    where visit_date >= (
-        select {{ dbt.dateadd(
-            'day', -var('incremental_reload_days'), "coalesce(max(visit_date), date '1900-01-01')"
-        ) }}
-        from {{ this }}
-    )
-    {% endif %}
+    {{ reloaded_days_only('visit_date') }}
 
 ),
 
