@@ -48,8 +48,8 @@ def _copy_text(value: object) -> str:
 
 
 def _copy_line(seq: int, record: Record, reason: str | None) -> bytes:
-    """One row of load_buffer in COPY's text format. Formatted here rather than by
-    ``write_row``, which costs more than the rest of the loading per record."""
+    """One row of load_buffer in COPY's text format, formatted here: psycopg's ``write_row``
+    formats every value in Python, the largest cost of loading in a profile."""
     # orjson escapes every control character inside strings: only backslashes need doubling.
     payload = orjson.dumps(record.payload).replace(b"\\", b"\\\\")
     head = "\t".join(
