@@ -2,7 +2,7 @@
     dbt.listagg, dbt.date_trunc, dbt.type_*...) do not cover. The raw tables keep each API
     object whole (PostgreSQL jsonb, DuckDB json); the models read it only through these macros,
     so they are the one place that knows a warehouse's JSON syntax. To run on another warehouse,
-    add an `<adapter>__` version of each macro that stops with "no version for". -#}
+    add an `<adapter>__` version of each macro that stops with "has no version of". -#}
 
 {#- A JSON field as text. `path` is a list of object keys and array positions, e.g.
     json_text('payload', ['properties', 'email']) or json_text('payload', ['pivotValues', 0]). -#}
