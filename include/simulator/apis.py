@@ -450,21 +450,20 @@ class Apis:
         if unknown := [a for a in accounts if a not in self.world.ad_accounts["linkedin_ads"]]:
             return self._linkedin_no_access(unknown[0])
         elements = []
-        for c, day, (cost, impressions, clicks) in (
-            row
-            for account in accounts
-            for row in self._campaign_days("linkedin_ads", account, since, until)
-        ):
-            part = {"year": day.year, "month": day.month, "day": day.day}
-            elements.append(
-                {
-                    "pivotValues": [f"urn:li:sponsoredCampaign:{c.campaign_id}"],
-                    "dateRange": {"start": part, "end": part},
-                    "costInLocalCurrency": f"{cost:.2f}",
-                    "impressions": impressions,
-                    "clicks": clicks,
-                }
-            )
+        for account in accounts:
+            for c, day, (cost, impressions, clicks) in self._campaign_days(
+                "linkedin_ads", account, since, until
+            ):
+                part = {"year": day.year, "month": day.month, "day": day.day}
+                elements.append(
+                    {
+                        "pivotValues": [f"urn:li:sponsoredCampaign:{c.campaign_id}"],
+                        "dateRange": {"start": part, "end": part},
+                        "costInLocalCurrency": f"{cost:.2f}",
+                        "impressions": impressions,
+                        "clicks": clicks,
+                    }
+                )
         # Not paged: a request over more rows than the cap gets the first rows only.
         elements = elements[: self.settings.linkedin_max_elements]
         return 200, {}, {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from queue import Full, Queue
 
@@ -247,19 +247,8 @@ def extract_source(
     connection = connection or api_connection(spec.conn_id, spec.default_base_url)
     totals = LoadStats()
     for account in accounts or source_accounts(source, connection):
-        stats = _extract_account(source, night, warehouse_uri, connection, account)
-        totals.fetched += stats.fetched
-        totals.loaded += stats.loaded
-        totals.rejected += stats.rejected
-        totals.duplicates += stats.duplicates
-        totals.seconds += stats.seconds
-    return {
-        "fetched": totals.fetched,
-        "loaded": totals.loaded,
-        "rejected": totals.rejected,
-        "duplicates": totals.duplicates,
-        "seconds": round(totals.seconds, 2),
-    }
+        totals += _extract_account(source, night, warehouse_uri, connection, account)
+    return {**asdict(totals), "seconds": round(totals.seconds, 2)}
 
 
 def _extract_account(

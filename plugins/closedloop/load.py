@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import orjson
@@ -30,6 +30,11 @@ class LoadStats:
     rejected: int = 0
     duplicates: int = 0
     seconds: float = 0.0
+
+    def __iadd__(self, other: LoadStats) -> LoadStats:
+        for field in fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+        return self
 
 
 # Rows written to COPY at once: one call per batch instead of one per record.

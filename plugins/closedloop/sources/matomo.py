@@ -40,23 +40,19 @@ class MatomoClient:
         self.id_site = connection.require("id_site")
         self.page_size = int(page_size or connection.extra.get("page_size", PAGE_SIZE))
         self.parallel_days = int(connection.extra.get("parallel_days", PARALLEL_DAYS))
-        self.http = self._new_http()
         self._per_thread = threading.local()
 
-    def _new_http(self) -> HttpClient:
-        return HttpClient(
-            "Matomo",
-            self.connection.base_url,
-            self.connection.conn_id,
-            is_auth_failure=_is_auth_failure,
-        )
-
-    def _thread_http(self) -> HttpClient:
-        """A session per fetching thread (requests' sessions are not meant to be shared)."""
-        if threading.current_thread() is threading.main_thread():
-            return self.http
+    @property
+    def http(self) -> HttpClient:
+        """This thread's HTTP client: days fetched in parallel each get their own session
+        (requests' sessions are not meant to be shared between threads)."""
         if not hasattr(self._per_thread, "http"):
-            self._per_thread.http = self._new_http()
+            self._per_thread.http = HttpClient(
+                "Matomo",
+                self.connection.base_url,
+                self.connection.conn_id,
+                is_auth_failure=_is_auth_failure,
+            )
         return self._per_thread.http
 
     def visits_for_days(self, days: Iterable) -> Iterator[tuple[object, dict]]:
@@ -78,7 +74,7 @@ class MatomoClient:
         offset = 0
         while True:
             # token_auth goes in the POST body so it never appears in URLs or access logs.
-            response = self._thread_http().request(
+            response = self.http.request(
                 "POST",
                 "/index.php",
                 params={
