@@ -11,14 +11,7 @@ import pytest
 
 from closedloop.quality import validate_marts, validate_raw
 from closedloop.warehouse import connect
-from tests.warehouse_helpers import WORLD_END, built_warehouse, dbt
-
-
-@pytest.fixture(scope="module")
-def built(server_uri, connections, tmp_path_factory):
-    """A warehouse with the first night loaded and every dbt model built and tested."""
-    with built_warehouse(server_uri, connections, tmp_path_factory.mktemp("dbt")) as uri:
-        yield uri
+from tests.warehouse_helpers import WORLD_END, dbt
 
 
 def test_first_touch_channel_of_every_won_deal_matches_ground_truth(built, world):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from closedloop.warehouse import RAW_TABLES, connect
-from tests.warehouse_helpers import built_warehouse, dbt_duckdb
+from tests.warehouse_helpers import dbt_duckdb
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -45,16 +45,10 @@ ROUNDED_QUOTIENTS = {
 
 
 @pytest.fixture(scope="module")
-def postgres_built(server_uri, connections, tmp_path_factory):
-    with built_warehouse(server_uri, connections, tmp_path_factory.mktemp("dbt-pg")) as uri:
-        yield uri
-
-
-@pytest.fixture(scope="module")
-def duckdb_built(postgres_built, tmp_path_factory) -> Path:
+def duckdb_built(built, tmp_path_factory) -> Path:
     """A DuckDB file holding PostgreSQL's raw tables, with the whole dbt project built on it."""
     database = tmp_path_factory.mktemp("duckdb") / "closedloop.duckdb"
-    copy_raw_tables(postgres_built, database)
+    copy_raw_tables(built, database)
     result = dbt_duckdb(database, "build", target_path=tmp_path_factory.mktemp("dbt-duckdb"))
     assert result.returncode == 0, result.stdout[-6000:]
     return database
@@ -84,18 +78,18 @@ def copy_raw_tables(uri: str, database: Path) -> None:
 
 def test_the_whole_project_builds_and_tests_on_duckdb(duckdb_built):
     with duckdb.connect(str(duckdb_built), read_only=True) as conn:
-        built = {
+        tables = {
             name
             for (name,) in conn.execute(
                 "select table_name from information_schema.tables where table_schema = 'marts'"
             ).fetchall()
         }
-    assert set(MARTS) <= built
+    assert set(MARTS) <= tables
 
 
 @pytest.mark.parametrize("mart", MARTS)
-def test_each_mart_holds_the_same_rows_on_duckdb_as_on_postgres(mart, postgres_built, duckdb_built):
-    with connect(postgres_built) as conn:
+def test_each_mart_holds_the_same_rows_on_duckdb_as_on_postgres(mart, built, duckdb_built):
+    with connect(built) as conn:
         cursor = conn.execute(f"select * from marts.{mart}")
         postgres_columns = [column.name for column in cursor.description]
         postgres_rows = cursor.fetchall()
@@ -134,11 +128,11 @@ def same_value(postgres, duck) -> bool:
     return postgres == duck
 
 
-def test_source_freshness_runs_on_both_warehouses(postgres_built, duckdb_built, tmp_path):
+def test_source_freshness_runs_on_both_warehouses(built, duckdb_built, tmp_path):
     from tests.warehouse_helpers import dbt
 
     for run in (
-        dbt(postgres_built, "source", "freshness", target_path=tmp_path / "postgres"),
+        dbt(built, "source", "freshness", target_path=tmp_path / "postgres"),
         dbt_duckdb(duckdb_built, "source", "freshness", target_path=tmp_path / "duckdb"),
     ):
         # The simulated company's data ends in mid-2026, so every source may be stale; what
